@@ -1,0 +1,3 @@
+from keytrail.cli.main import run
+
+run()

@@ -1,0 +1,81 @@
+"""``keytrail queries`` and ``keytrail query NAME``: the named Cypher queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from keytrail.cli.output import print_json, print_rows
+from keytrail.cli.settings import open_store, settings_of
+from keytrail.graph.queries import QueryParameterError, UnknownQueryError, analysis_queries, get_query
+from keytrail.graph.runner import run_query
+
+
+def list_queries(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List the named queries with their purpose, parameters and columns."""
+    entries = [
+        {"name": q.name, "purpose": q.purpose, "parameters": {p.name: p.description for p in q.params}, "returns": list(q.returns)}
+        for q in analysis_queries()
+    ]
+    if as_json:
+        print_json(entries)
+        return
+    table = Table("name", "purpose", "parameters", "returns", show_lines=True)
+    for entry in entries:
+        params = "\n".join(f"${k}: {v}" for k, v in entry["parameters"].items()) or "-"
+        table.add_row(entry["name"], entry["purpose"], params, ", ".join(entry["returns"]))
+    Console().print(table)
+
+
+def parse_params(values: list[str]) -> dict[str, Any]:
+    """``name=text`` gives a string; ``name:=json`` gives any JSON value (numbers, lists)."""
+    params: dict[str, Any] = {}
+    for value in values:
+        if ":=" in value and value.index(":=") < value.index("=") + 1:
+            name, raw = value.split(":=", 1)
+            try:
+                params[name] = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise typer.BadParameter(f"{name}: not JSON: {raw!r}") from exc
+        elif "=" in value:
+            name, text = value.split("=", 1)
+            params[name] = text
+        else:
+            raise typer.BadParameter(f"expected name=value, got {value!r}")
+    return params
+
+
+def query(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A query name from `keytrail queries`.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (string) or name:=JSON; repeatable.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of row objects.")] = False,
+) -> None:
+    """Run a named query and print its rows."""
+    try:
+        named = get_query(name)
+    except UnknownQueryError:
+        known = ", ".join(q.name for q in analysis_queries())
+        typer.secho(f"error: no query named {name!r}; known: {known}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
+    if named.kind != "analysis":
+        typer.secho(f"error: {name} is an internal write query", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+    params = parse_params(param or [])
+    try:
+        named.check_params(params)
+    except QueryParameterError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
+    with open_store(settings_of(ctx)) as backend:
+        rows = run_query(backend, name, params)
+    if as_json:
+        print_json(rows)
+    else:
+        print_rows(rows, named.returns, title=name)

@@ -1,0 +1,53 @@
+"""One settings object, built once in the app callback and passed to every command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Which store to use. The Neo4j password is held here and never printed."""
+
+    neo4j: Neo4jSettings | None
+    home: Path
+
+    @property
+    def store_description(self) -> str:
+        """A printable description of the store: never includes the password."""
+        if self.neo4j is not None:
+            return f"Neo4j at {self.neo4j.uri} (database {self.neo4j.database})"
+        return f"embedded FalkorDB in {self.home}"
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    if not isinstance(settings, Settings):  # pragma: no cover - the callback always sets it
+        raise RuntimeError("settings missing")
+    return settings
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Backend]:
+    """Open the configured store, or exit with a clear message if it cannot be reached."""
+    try:
+        backend = open_backend(settings.neo4j, settings.home)
+    except BackendError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(3) from exc
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def make_settings(uri: str | None, username: str | None, password: str | None, database: str, home: Path | None) -> Settings:
+    neo4j = Neo4jSettings(uri, username, password, database) if uri else None
+    return Settings(neo4j, home or default_home())

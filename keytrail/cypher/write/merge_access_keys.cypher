@@ -1,0 +1,10 @@
+// Purpose: Store access keys; what an event said about a key's birth (bornBy, bornAt, expiration) is kept.
+// Mode: write; idempotent.
+// Parameters:
+//   $rows: list<map{accessKeyId: string, kind: string, props: map}>
+// Returns: nothing
+// Relies on: uniqueness of AccessKey(accessKeyId).
+UNWIND $rows AS row
+MERGE (k:AccessKey {accessKeyId: row.accessKeyId})
+SET k.kind = row.kind
+SET k += row.props

@@ -1,0 +1,22 @@
+// Purpose: Effects of successful events on access keys (created, minted, deleted, deactivated, activated):
+//          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(AccessKey).
+// Mode: write; idempotent. Failed events never reach this query.
+// Parameters:
+//   $rows: list<map{eventID: string, target: string, verb: CREATED|MINTED|DELETED|DEACTIVATED|ACTIVATED,
+//                   rule: string, eventTime: string, detail: map}>
+// Returns: nothing
+// Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
+// statement reviewable and identical on Neo4j and FalkorDB.
+UNWIND $rows AS row
+MATCH (e:Event {eventID: row.eventID})
+MATCH (k:AccessKey {accessKeyId: row.target})
+FOREACH (_ IN CASE WHEN row.verb = 'CREATED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:CREATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'MINTED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:MINTED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DELETED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DELETED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DEACTIVATED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DEACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'ACTIVATED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:ACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)

@@ -1,0 +1,32 @@
+// Purpose: Effects of successful events on principals (users and roles created, deleted, assumed, given or stripped of policies):
+//          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(Principal).
+// Mode: write; idempotent. Failed events never reach this query.
+// Parameters:
+//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|ASSUMED|MODIFIED|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY|ADDED_TO_GROUP|REMOVED_FROM_GROUP,
+//                   rule: string, eventTime: string, detail: map}>
+// Returns: nothing
+// Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
+// statement reviewable and identical on Neo4j and FalkorDB.
+UNWIND $rows AS row
+MATCH (e:Event {eventID: row.eventID})
+MATCH (p:Principal {id: row.target})
+FOREACH (_ IN CASE WHEN row.verb = 'CREATED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:CREATED]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DELETED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DELETED]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'ASSUMED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:ASSUMED]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'MODIFIED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:MODIFIED]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'ATTACHED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:ATTACHED_POLICY]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DETACHED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DETACHED_POLICY]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'PUT_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:PUT_POLICY]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DELETED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DELETED_POLICY]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'ADDED_TO_GROUP' THEN [1] ELSE [] END |
+  MERGE (e)-[x:ADDED_TO_GROUP]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'REMOVED_FROM_GROUP' THEN [1] ELSE [] END |
+  MERGE (e)-[x:REMOVED_FROM_GROUP]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)

@@ -1,0 +1,32 @@
+// Purpose: Effects of successful events on other resources (created, deleted, modified, stopped, started, read, policies):
+//          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(Resource).
+// Mode: write; idempotent. Failed events never reach this query.
+// Parameters:
+//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|MODIFIED|STOPPED|STARTED|READ|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY,
+//                   rule: string, eventTime: string, detail: map}>
+// Returns: nothing
+// Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
+// statement reviewable and identical on Neo4j and FalkorDB.
+UNWIND $rows AS row
+MATCH (e:Event {eventID: row.eventID})
+MATCH (r:Resource {id: row.target})
+FOREACH (_ IN CASE WHEN row.verb = 'CREATED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:CREATED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DELETED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DELETED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'MODIFIED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:MODIFIED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'STOPPED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:STOPPED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'STARTED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:STARTED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'READ' THEN [1] ELSE [] END |
+  MERGE (e)-[x:READ]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'ATTACHED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:ATTACHED_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DETACHED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DETACHED_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'PUT_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:PUT_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'DELETED_POLICY' THEN [1] ELSE [] END |
+  MERGE (e)-[x:DELETED_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)

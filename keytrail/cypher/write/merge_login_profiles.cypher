@@ -1,0 +1,9 @@
+// Purpose: Store console login profiles (passwords) of IAM users.
+// Mode: write; idempotent.
+// Parameters:
+//   $rows: list<map{id: string, props: map}>
+// Returns: nothing
+// Relies on: uniqueness of LoginProfile(id).
+UNWIND $rows AS row
+MERGE (l:LoginProfile {id: row.id})
+SET l += row.props

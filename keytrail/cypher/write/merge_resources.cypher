@@ -1,0 +1,9 @@
+// Purpose: Store resources acted on (by ARN, or the best identifier the record gives).
+// Mode: write; idempotent.
+// Parameters:
+//   $rows: list<map{id: string, props: map{type?, name?, arn?, accountId?}}>
+// Returns: nothing
+// Relies on: uniqueness of Resource(id).
+UNWIND $rows AS row
+MERGE (r:Resource {id: row.id})
+SET r += row.props

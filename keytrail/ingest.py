@@ -1,0 +1,206 @@
+"""A load: loader items → checked records → rows → the writer, with exact accounting.
+
+Whatever the source, what was read equals what was loaded, plus duplicates (already
+stored, or delivered twice), plus what was rejected; every rejected record is kept
+with its origin, index and reason in a JSON-lines rejects file.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from keytrail.graph.backends import Backend
+from keytrail.graph.transform import aggregate_key_usage, event_rows
+from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
+from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    """What one load read, stored, skipped and refused."""
+
+    run_id: str
+    incident: str
+    store: str
+    origins: int = 0
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_origins: int = 0
+    skipped_origins: int = 0
+    rejects_path: str | None = None
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        """True when every record read is accounted for."""
+        return self.read == self.loaded + self.duplicates + self.rejected
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected."""
+        return self.rejected == 0 and self.rejected_origins == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["balanced"] = self.balanced
+        return data
+
+
+ProgressCallback = Callable[[LoadSummary, LoaderItem], None]
+
+
+class _Rejects:
+    """The rejects file, opened only when something is rejected."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] | None = None
+
+    def add(self, rejection: Rejection) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("ab")
+        entry = {"origin": rejection.origin, "index": rejection.index, "reason": rejection.reason, "record": rejection.raw}
+        self._handle.write(orjson.dumps(entry, default=str) + b"\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def new_run_id() -> str:
+    """A sortable, unique id for one load: UTC time plus a random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+class Ingest:
+    """Loads loader items into a store under one incident name."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        incident: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        rejects_path: Path | None = None,
+        progress: ProgressCallback | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.writer = GraphWriter(backend, batch_size)
+        self.backend = backend
+        self.batch_size = batch_size
+        self.run_id = run_id or new_run_id()
+        self.summary = LoadSummary(self.run_id, incident, backend.name)
+        self._rejects = _Rejects(rejects_path or Path.cwd() / f"keytrail-rejects-{self.run_id}.jsonl")
+        self._progress = progress
+        self._batch: dict[str, SourceRecord] = {}
+        self._last_origin: str | None = None
+
+    def run(self, items: Iterable[LoaderItem], inputs: list[str]) -> LoadSummary:
+        """Read every item, write in batches, record the load, and make it durable."""
+        began = time.perf_counter()
+        started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.writer.ensure_schema()
+        try:
+            for item in items:
+                self._take(item)
+                if self._progress is not None:
+                    self._progress(self.summary, item)
+            self._flush()
+        finally:
+            self._rejects.close()
+        self.summary.seconds = time.perf_counter() - began
+        if self.summary.rejected or self.summary.rejected_origins:
+            self.summary.rejects_path = str(self._rejects.path)
+        self._record_run(inputs, started_at)
+        self.backend.flush()
+        return self.summary
+
+    def _take(self, item: LoaderItem) -> None:
+        if item.origin != self._last_origin:
+            self._last_origin = item.origin
+            self.summary.origins += 1
+        if isinstance(item, SkippedFile):
+            self.summary.skipped_origins += 1
+            return
+        if isinstance(item, Rejection):
+            self._reject(item)
+            return
+        self.summary.read += 1
+        reason = check_record(item.record)
+        if reason is not None:
+            self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
+            return
+        event_id = item.record["eventID"]
+        if event_id in self._batch:
+            self.summary.duplicates += 1
+            return
+        self._batch[event_id] = item
+        if len(self._batch) >= self.batch_size:
+            self._flush()
+
+    def _reject(self, rejection: Rejection, *, counted: bool = False) -> None:
+        self._rejects.add(rejection)
+        where = rejection.origin if rejection.index is None else f"{rejection.origin} record {rejection.index}"
+        if len(self.summary.problems) < 50:
+            self.summary.problems.append(f"{where}: {rejection.reason}")
+        if rejection.counts_as_record:
+            if not counted:
+                self.summary.read += 1
+            self.summary.rejected += 1
+        else:
+            self.summary.rejected_origins += 1
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, {}
+        existing = self.writer.existing_events(list(batch))
+        retag = [{"eventID": eid, "incident": self.summary.incident}
+                 for eid, incidents in existing.items() if self.summary.incident not in incidents]
+        self.summary.duplicates += len(existing)
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for event_id, item in batch.items():
+            if event_id in existing:
+                continue
+            try:
+                produced = event_rows(item.record, origin=item.origin, index=item.index,
+                                      incident=self.summary.incident, run_id=self.run_id)
+            except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
+                self._reject(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record), counted=True)
+                continue
+            for name, produced_rows in produced.items():
+                rows.setdefault(name, []).extend(produced_rows)
+            self.summary.loaded += 1
+        rows["merge_key_usage"] = aggregate_key_usage(rows.get("merge_key_usage", []))
+        self.writer.write_rows(rows)
+        if retag:
+            self.writer.write("add_incident_to_events", retag)
+
+    def _record_run(self, inputs: list[str], started_at: str) -> None:
+        s = self.summary
+        self.writer.run(
+            "record_load_run",
+            {
+                "runId": s.run_id,
+                "incident": s.incident,
+                "startedAt": started_at,
+                "inputs": inputs[:100],
+                "read": s.read,
+                "loaded": s.loaded,
+                "duplicates": s.duplicates,
+                "rejected": s.rejected,
+                "rejectedOrigins": s.rejected_origins,
+            },
+        )
