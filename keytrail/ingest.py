@@ -167,16 +167,14 @@ class Ingest:
             return
         batch, self._batch = self._batch, {}
         existing = self.writer.existing_events(list(batch))
-        retag = [{"eventID": eid, "incident": self.summary.incident}
-                 for eid, incidents in existing.items() if self.summary.incident not in incidents]
+        retag = [{"eventID": eid, "incident": self.summary.incident} for eid, incidents in existing.items() if self.summary.incident not in incidents]
         self.summary.duplicates += len(existing)
         rows: dict[str, list[dict[str, Any]]] = {}
         for event_id, item in batch.items():
             if event_id in existing:
                 continue
             try:
-                produced = event_rows(item.record, origin=item.origin, index=item.index,
-                                      incident=self.summary.incident, run_id=self.run_id)
+                produced = event_rows(item.record, origin=item.origin, index=item.index, incident=self.summary.incident, run_id=self.run_id)
             except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
                 self._reject(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record), counted=True)
                 continue

@@ -33,8 +33,7 @@ class _Progress:
             return
         self._shown = now
         rate = summary.read / max(now - self._began, 1e-6)
-        self._progress.update(self._task, completed=max(summary.origins - 1, 0),
-                              description=f"{summary.read:,} records, {rate:,.0f} records/s")
+        self._progress.update(self._task, completed=max(summary.origins - 1, 0), description=f"{summary.read:,} records, {rate:,.0f} records/s")
 
 
 def load(
@@ -51,12 +50,11 @@ def load(
     source = FileSource(paths)
     total = sum(1 for _ in source.files())
     err = Console(stderr=True)
-    with open_store(settings) as backend:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                      TimeElapsedColumn(), console=err, transient=True, disable=as_json) as progress:
-            task = progress.add_task("starting", total=total)
-            ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, progress=_Progress(progress, task))
-            summary = ingest.run(source, [str(p) for p in paths])
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn())
+    with open_store(settings) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("starting", total=total)
+        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, progress=_Progress(progress, task))
+        summary = ingest.run(source, [str(p) for p in paths])
     report(summary, as_json=as_json)
     if not summary.ok:
         raise typer.Exit(1)
@@ -68,10 +66,7 @@ def report(summary: LoadSummary, *, as_json: bool) -> None:
         print_json(summary.as_dict())
         return
     console = Console()
-    console.print(
-        f"Loaded [bold]{summary.loaded:,}[/bold] events into incident [bold]{summary.incident}[/bold] "
-        f"({summary.store}) in {summary.seconds:.1f} s."
-    )
+    console.print(f"Loaded [bold]{summary.loaded:,}[/bold] events into incident [bold]{summary.incident}[/bold] ({summary.store}) in {summary.seconds:.1f} s.")
     console.print(
         f"Read {summary.read:,} records = {summary.loaded:,} loaded + {summary.duplicates:,} duplicates "
         f"+ {summary.rejected:,} rejected; {summary.origins:,} files, {summary.skipped_origins:,} skipped "

@@ -25,7 +25,9 @@ def main(
     ctx: typer.Context,
     neo4j: Annotated[str | None, typer.Option("--neo4j", envvar="NEO4J_URI", help="Neo4j Bolt URI; without it keytrail uses its embedded store.")] = None,
     username: Annotated[str | None, typer.Option("--neo4j-user", envvar="NEO4J_USERNAME", help="Neo4j user.")] = None,
-    password: Annotated[str | None, typer.Option("--neo4j-password", envvar="NEO4J_PASSWORD", help="Neo4j password (prefer the variable).", show_default=False)] = None,
+    password: Annotated[
+        str | None, typer.Option("--neo4j-password", envvar="NEO4J_PASSWORD", help="Neo4j password (prefer the variable).", show_default=False)
+    ] = None,
     database: Annotated[str, typer.Option("--neo4j-database", envvar="NEO4J_DATABASE", help="Neo4j database.")] = "neo4j",
     home: Annotated[Path | None, typer.Option("--home", envvar="KEYTRAIL_HOME", help="Folder of the embedded store.")] = None,
 ) -> None:

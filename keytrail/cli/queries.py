@@ -19,17 +19,14 @@ def list_queries(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the named queries with their purpose, parameters and columns."""
-    entries = [
-        {"name": q.name, "purpose": q.purpose, "parameters": {p.name: p.description for p in q.params}, "returns": list(q.returns)}
-        for q in analysis_queries()
-    ]
+    found = analysis_queries()
     if as_json:
-        print_json(entries)
+        print_json([{"name": q.name, "purpose": q.purpose, "parameters": {p.name: p.description for p in q.params}, "returns": list(q.returns)} for q in found])
         return
     table = Table("name", "purpose", "parameters", "returns", show_lines=True)
-    for entry in entries:
-        params = "\n".join(f"${k}: {v}" for k, v in entry["parameters"].items()) or "-"
-        table.add_row(entry["name"], entry["purpose"], params, ", ".join(entry["returns"]))
+    for q in found:
+        params = "\n".join(f"${p.name}: {p.description}" for p in q.params) or "-"
+        table.add_row(q.name, q.purpose, params, ", ".join(q.returns))
     Console().print(table)
 
 

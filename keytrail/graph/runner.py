@@ -20,8 +20,17 @@ def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None)
     return rows
 
 
+#: Records of the loads themselves, not evidence: a repeated load adds a LoadRun and nothing else.
+BOOKKEEPING_LABELS = frozenset({"LoadRun", "Incident", "LoadedObject"})
+BOOKKEEPING_TYPES = frozenset({"FOR_INCIDENT"})
+
+
 def store_stats(backend: Backend) -> dict[str, Any]:
-    """Counts of what the store holds: events, nodes and relationships, by label and type."""
+    """Counts of what the store holds.
+
+    ``nodes`` and ``relationships`` count evidence only; the per-label and per-type
+    counts include the bookkeeping (one LoadRun per load, one Incident per name).
+    """
     nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes")}
     relationships = {row["type"]: row["count"] for row in run_query(backend, "stats-relationships")}
     incidents = run_query(backend, "incidents")
@@ -29,8 +38,9 @@ def store_stats(backend: Backend) -> dict[str, Any]:
         "store": backend.name,
         "location": backend.location,
         "events": nodes.get("Event", 0),
-        "nodes": sum(nodes.values()),
-        "relationships": sum(relationships.values()),
+        "nodes": sum(count for label, count in nodes.items() if label not in BOOKKEEPING_LABELS),
+        "relationships": sum(count for kind, count in relationships.items() if kind not in BOOKKEEPING_TYPES),
+        "loads": nodes.get("LoadRun", 0),
         "access_keys": nodes.get("AccessKey", 0),
         "principals": nodes.get("Principal", 0),
         "incidents": incidents,

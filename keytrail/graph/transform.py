@@ -373,8 +373,9 @@ def _interpret_iam_sts(record: dict[str, Any], actor: dict[str, Any] | None, out
                     gid = f"arn:aws:iam::{account}:group/{group}"
                     verb = {"Attach": "ATTACHED_POLICY", "Detach": "DETACHED_POLICY", "Put": "PUT_POLICY"}.get(action, "DELETED_POLICY")
                     out.effects.append(
-                        Effect(verb, "Resource", gid, rule, node={"type": "AWS::IAM::Group", "name": group, "accountId": account},
-                               detail=_policy_detail(params))
+                        Effect(
+                            verb, "Resource", gid, rule, node={"type": "AWS::IAM::Group", "name": group, "accountId": account}, detail=_policy_detail(params)
+                        )
                     )
                 return True
             verb = {"Attach": "ATTACHED_POLICY", "Detach": "DETACHED_POLICY", "Put": "PUT_POLICY"}.get(action, "DELETED_POLICY")
@@ -394,8 +395,7 @@ def _interpret_iam_sts(record: dict[str, Any], actor: dict[str, Any] | None, out
         if name in ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"):
             role = _role_target(record, actor, params.get("roleArn"))
             if role is not None:
-                out.effects.append(Effect("ASSUMED", "Principal", role["id"], rule, node=role,
-                                          detail={"roleSessionName": params.get("roleSessionName")}))
+                out.effects.append(Effect("ASSUMED", "Principal", role["id"], rule, node=role, detail={"roleSessionName": params.get("roleSessionName")}))
             assumed = response.get("assumedRoleUser") or {}
             session = principal_from_arn(assumed["arn"]) if isinstance(assumed.get("arn"), str) else None
             if session is not None:
@@ -431,8 +431,7 @@ def _policy_detail(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in detail.items() if v is not None}
 
 
-def _minted(record: dict[str, Any], response: dict[str, Any], owner: dict[str, Any] | None, via: str, rule: str,
-            out: Interpretation) -> None:
+def _minted(record: dict[str, Any], response: dict[str, Any], owner: dict[str, Any] | None, via: str, rule: str, out: Interpretation) -> None:
     credentials = response.get("credentials") or {}
     key = valid_key(credentials.get("accessKeyId"))
     if key:
@@ -509,13 +508,18 @@ def _resource_from_params(record: dict[str, Any], actor: dict[str, Any] | None) 
     elif source == "lambda":
         fn = params.get("functionName")
         if isinstance(fn, str) and fn:
-            add(fn if fn.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{fn}", "AWS::Lambda::Function", _last_segment(fn.replace(":", "/")))
+            add(
+                fn if fn.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{fn}",
+                "AWS::Lambda::Function",
+                _last_segment(fn.replace(":", "/")),
+            )
     elif source == "secretsmanager":
         secret = params.get("secretId")
         if isinstance(secret, str) and secret:
             add(secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}", "AWS::SecretsManager::Secret", secret)
     elif source == "ssm":
-        names = params.get("names") if isinstance(params.get("names"), list) else [params.get("name")]
+        listed = params.get("names")
+        names: list[Any] = listed if isinstance(listed, list) else [params.get("name")]
         for value in names:
             if isinstance(value, str) and value and record["eventName"].startswith(("GetParameter", "PutParameter", "DeleteParameter")):
                 add(f"arn:aws:ssm:{region}:{account}:parameter/{value.lstrip('/')}", "AWS::SSM::Parameter", value)
@@ -547,8 +551,7 @@ def _resources_from_record(record: dict[str, Any]) -> list[dict[str, Any]]:
     for item in record.get("resources") or []:
         arn = item.get("ARN") or item.get("arn")
         if isinstance(arn, str) and arn:
-            found.append({"id": arn, "arn": arn, "type": item.get("type"), "name": _last_segment(arn),
-                          "accountId": item.get("accountId")})
+            found.append({"id": arn, "arn": arn, "type": item.get("type"), "name": _last_segment(arn), "accountId": item.get("accountId")})
     return found
 
 
@@ -570,7 +573,7 @@ def _read_only(record: dict[str, Any]) -> bool | None:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     return None
 
 
@@ -646,8 +649,16 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
     ip = record.get("sourceIPAddress") or None
     agent = record.get("userAgent") or None
     rows["merge_events"].append(
-        {"eventID": event_id, "props": props, "incident": incident, "action": action,
-         "eventSource": record["eventSource"], "eventName": record["eventName"], "ip": ip, "agent": agent}
+        {
+            "eventID": event_id,
+            "props": props,
+            "incident": incident,
+            "action": action,
+            "eventSource": record["eventSource"],
+            "eventName": record["eventName"],
+            "ip": ip,
+            "agent": agent,
+        }
     )
 
     principals = rows["merge_principals"]
@@ -662,10 +673,10 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
         rows["merge_access_keys"].append({"accessKeyId": key, "kind": key_kind(key), "props": {}})
         rows["merge_signed"].append({"eventID": event_id, "accessKeyId": key})
         if actor is not None and actor.get("type") not in ("AWSService", "Anonymous"):
-            rows["merge_key_owners"].append({"accessKeyId": key, "principal": actor["id"], "eventID": event_id,
-                                             "eventTime": event_time, "rule": "userIdentity.accessKeyId"})
-        rows["merge_key_usage"].append({"accessKeyId": key, "action": action, "succeeded": succeeded,
-                                        "eventID": event_id, "eventTime": event_time})
+            rows["merge_key_owners"].append(
+                {"accessKeyId": key, "principal": actor["id"], "eventID": event_id, "eventTime": event_time, "rule": "userIdentity.accessKeyId"}
+            )
+        rows["merge_key_usage"].append({"accessKeyId": key, "action": action, "succeeded": succeeded, "eventID": event_id, "eventTime": event_time})
 
     if not succeeded:
         # A failed call is evidence of intent, never of effect: no effects, no new nodes.
@@ -675,6 +686,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
     for session, parent, rule in meaning.sessions:
         principals.append(_clean(parent))
         rows["merge_sessions"].append({"session": session["id"], "parent": parent["id"], "eventID": event_id, "rule": rule})
+    born = {credential.access_key_id for credential in meaning.credentials}
     for credential in meaning.credentials:
         props = _clean(dict(credential.props))
         if credential.via:
@@ -682,11 +694,19 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
         rows["merge_access_keys"].append({"accessKeyId": credential.access_key_id, "kind": key_kind(credential.access_key_id), "props": props})
         if credential.owner is not None:
             principals.append(_clean(credential.owner))
-            rows["merge_key_owners"].append({"accessKeyId": credential.access_key_id, "principal": credential.owner["id"],
-                                             "eventID": event_id, "eventTime": event_time, "rule": credential.rule})
+            rows["merge_key_owners"].append(
+                {
+                    "accessKeyId": credential.access_key_id,
+                    "principal": credential.owner["id"],
+                    "eventID": event_id,
+                    "eventTime": event_time,
+                    "rule": credential.rule,
+                }
+            )
         if credential.via and key is not None and key != credential.access_key_id:
-            rows["merge_issued"].append({"parent": key, "child": credential.access_key_id, "eventID": event_id,
-                                         "eventTime": event_time, "via": credential.via, "rule": credential.rule})
+            rows["merge_issued"].append(
+                {"parent": key, "child": credential.access_key_id, "eventID": event_id, "eventTime": event_time, "via": credential.via, "rule": credential.rule}
+            )
     for profile, owner, rule in meaning.login_profile_owners:
         principals.append(_clean(owner))
         rows["merge_login_profiles"].append({"id": profile, "props": {"userName": owner.get("name")}})
@@ -698,11 +718,10 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             principals.append(_clean(effect.node))
         elif effect.label == "Resource":
             rows["merge_resources"].append({"id": effect.key, "props": _clean(effect.node)})
-        elif effect.label == "AccessKey":
+        elif effect.label == "AccessKey" and effect.key not in born:
             rows["merge_access_keys"].append({"accessKeyId": effect.key, "kind": key_kind(effect.key), "props": {}})
         rows[_EFFECT_QUERY[effect.label]].append(
-            {"eventID": event_id, "target": effect.key, "verb": effect.verb, "rule": effect.rule,
-             "eventTime": event_time, "detail": _clean(effect.detail)}
+            {"eventID": event_id, "target": effect.key, "verb": effect.verb, "rule": effect.rule, "eventTime": event_time, "detail": _clean(effect.detail)}
         )
     return rows
 
@@ -714,8 +733,15 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         group = (row["accessKeyId"], row["action"], row["succeeded"])
         agg = grouped.get(group)
         if agg is None:
-            grouped[group] = {"accessKeyId": group[0], "action": group[1], "succeeded": group[2], "count": 1,
-                              "firstSeen": row["eventTime"], "lastSeen": row["eventTime"], "eventIDs": [row["eventID"]]}
+            grouped[group] = {
+                "accessKeyId": group[0],
+                "action": group[1],
+                "succeeded": group[2],
+                "count": 1,
+                "firstSeen": row["eventTime"],
+                "lastSeen": row["eventTime"],
+                "eventIDs": [row["eventID"]],
+            }
             continue
         agg["count"] += 1
         agg["firstSeen"] = min(agg["firstSeen"], row["eventTime"])

@@ -57,8 +57,10 @@ def records_from_document(doc: Any, origin: str, counter: _Counter) -> Iterator[
             if isinstance(element, dict) and not _looks_like_record(element) and _is_wrapper(element):
                 yield from records_from_document(element, origin, counter)
             else:
-                yield SourceRecord(origin, counter.take(), element) if isinstance(element, dict) else Rejection(
-                    origin, counter.take(), f"array element is a {type(element).__name__}, not a record", element
+                yield (
+                    SourceRecord(origin, counter.take(), element)
+                    if isinstance(element, dict)
+                    else Rejection(origin, counter.take(), f"array element is a {type(element).__name__}, not a record", element)
                 )
         return
     if not isinstance(doc, dict):
@@ -131,7 +133,7 @@ def records_from_stream(stream: IO[bytes], origin: str) -> Iterator[LoaderItem]:
     """
     counter = _Counter()
     head = stream.read(2)
-    raw: IO[bytes] = io.BufferedReader(_Prefixed(head, stream))  # type: ignore[arg-type]
+    raw: IO[bytes] = io.BufferedReader(_Prefixed(head, stream))
     if head == _GZIP_MAGIC:
         raw = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     try:

@@ -110,9 +110,9 @@ def session_token_incident(seed: int = 11) -> Incident[SessionTokenFacts]:
         t = day + timedelta(hours=1 + 2 * run, seconds=rng.randint(0, 3000))
         rec.call(generic("ecr", "GetAuthorizationToken", True), build, t)
         rec.call(
-            s3_object("PutObject", bucket, f"builds/{t:%Y%m%d}/build-{run + 1041}.tar.gz", acct,
-                      "us-east-1", rng.randint(5_000_000, 40_000_000)),
-            build, t + timedelta(seconds=rng.randint(40, 200)),
+            s3_object("PutObject", bucket, f"builds/{t:%Y%m%d}/build-{run + 1041}.tar.gz", acct, "us-east-1", rng.randint(5_000_000, 40_000_000)),
+            build,
+            t + timedelta(seconds=rng.randint(40, 200)),
         )
 
     attacker = Actor(bot.identity(key), attacker_ip, CLI_KALI, acct)
@@ -137,29 +137,23 @@ def session_token_incident(seed: int = 11) -> Incident[SessionTokenFacts]:
     # The session token keeps working.
     rec.call(s3_list_buckets("us-east-1"), session, day_at(day, "15:05:10"))
     rec.call(s3_list_objects(bucket, acct, "us-east-1", "deploy/"), session, day_at(day, "15:06:02"))
-    rec.call(s3_object("GetObject", bucket, "deploy/prod.env", acct, "us-east-1", 2_314),
-             session, day_at(day, "15:06:44"))
+    rec.call(s3_object("GetObject", bucket, "deploy/prod.env", acct, "us-east-1", 2_314), session, day_at(day, "15:06:44"))
     assumed = day_at(day, "15:09:21")
     role_key = ids.access_key(acct, temporary=True)
     role_session_name = "build-bot"
-    rec.call(assume_role(deploy_role, role_session_name, role_key, ids.session_token(), assumed),
-             session, assumed)
-    role_actor = Actor(RoleSession(deploy_role, role_session_name, role_key, assumed).identity(),
-                       attacker_ip, CLI_KALI, acct)
+    rec.call(assume_role(deploy_role, role_session_name, role_key, ids.session_token(), assumed), session, assumed)
+    role_actor = Actor(RoleSession(deploy_role, role_session_name, role_key, assumed).identity(), attacker_ip, CLI_KALI, acct)
     t = day_at(day, "15:10:02")
     rec.call(create_user(new_user, t), role_actor, t)
     t = day_at(day, "15:10:31")
     rec.call(create_login_profile(new_user.name, t), role_actor, t)
-    rec.call(iam_write("AttachUserPolicy", {"userName": new_user.name, "policyArn": ADMIN_POLICY_ARN}),
-             role_actor, day_at(day, "15:10:58"))
+    rec.call(iam_write("AttachUserPolicy", {"userName": new_user.name, "policyArn": ADMIN_POLICY_ARN}), role_actor, day_at(day, "15:10:58"))
 
     login = day_at(day, "15:14:40")
     rec.call(console_login(acct, mfa=False), Actor(new_user.identity(), attacker_ip, BROWSER, acct), login)
     console_key = ids.access_key(acct, temporary=True)
-    console = Actor(new_user.identity(console_key, session_created=login), attacker_ip, BROWSER, acct,
-                    console=True)
-    rec.call(generic("secretsmanager", "ListSecrets", True, {"maxResults": 100}), console,
-             day_at(day, "15:15:25"))
+    console = Actor(new_user.identity(console_key, session_created=login), attacker_ip, BROWSER, acct, console=True)
+    rec.call(generic("secretsmanager", "ListSecrets", True, {"maxResults": 100}), console, day_at(day, "15:15:25"))
 
     facts = SessionTokenFacts(
         account_id=acct,
@@ -241,8 +235,7 @@ def cross_account_incident(seed: int = 13) -> Incident[CrossAccountFacts]:
     stop_at = day_at(day, "09:24:18")
 
     office_background(rec, acct_a, day, scale=1)
-    office_background(rec, acct_b, day, scale=1, until=stop_at - timedelta(seconds=30),
-                      buckets=(f"data-lake-{acct_b}", bucket))
+    office_background(rec, acct_b, day, scale=1, until=stop_at - timedelta(seconds=30), buckets=(f"data-lake-{acct_b}", bucket))
 
     # Legitimate deploys with the key, from the build host, early morning.
     legit = Actor(deployer.identity(key), "198.51.100.8", CLI_LINUX, acct_a)
@@ -253,8 +246,7 @@ def cross_account_incident(seed: int = 13) -> Incident[CrossAccountFacts]:
     attacker = Actor(deployer.identity(key), attacker_ip, CLI_KALI, acct_a)
     first = day_at(day, "09:14:03")
     rec.call(get_caller_identity(), attacker, first)
-    rec.call(iam_read("ListAttachedUserPolicies", {"userName": deployer.name}), attacker,
-             day_at(day, "09:14:39"))
+    rec.call(iam_read("ListAttachedUserPolicies", {"userName": deployer.name}), attacker, day_at(day, "09:14:39"))
 
     t = day_at(day, "09:15:27")
     entry_key = ids.access_key(acct_b, temporary=True)
@@ -264,8 +256,7 @@ def cross_account_incident(seed: int = 13) -> Incident[CrossAccountFacts]:
     request_id = ids.uuid()
     rec.call(api, attacker, t, shared_event_id=shared, request_id=request_id)
     b_view: Record = {"type": "AWSAccount", "principalId": deployer.user_id, "accountId": acct_a}
-    rec.call(api, Actor(b_view, attacker_ip, CLI_KALI, acct_b), t, shared_event_id=shared,
-             request_id=request_id)
+    rec.call(api, Actor(b_view, attacker_ip, CLI_KALI, acct_b), t, shared_event_id=shared, request_id=request_id)
 
     s1 = RoleSession(entry_role, entry_session, entry_key, t)
     by_s1 = Actor(s1.identity(), attacker_ip, CLI_KALI, acct_b)
@@ -279,10 +270,8 @@ def cross_account_incident(seed: int = 13) -> Incident[CrossAccountFacts]:
     s2 = RoleSession(data_role, chained_session, chained_key, t)
     by_s2 = Actor(s2.identity(), attacker_ip, CLI_KALI, acct_b)
     rec.call(s3_list_buckets(region), by_s2, day_at(day, "09:19:30"))
-    rec.call(s3_object("GetObject", bucket, object_key, acct_b, region, 18_442_118), by_s2,
-             day_at(day, "09:20:12"))
-    rec.call(iam_write("AttachRolePolicy", {"roleName": data_role.name, "policyArn": ADMIN_POLICY_ARN}),
-             by_s2, day_at(day, "09:22:50"))
+    rec.call(s3_object("GetObject", bucket, object_key, acct_b, region, 18_442_118), by_s2, day_at(day, "09:20:12"))
+    rec.call(iam_write("AttachRolePolicy", {"roleName": data_role.name, "policyArn": ADMIN_POLICY_ARN}), by_s2, day_at(day, "09:22:50"))
     rec.call(Api("cloudtrail", "StopLogging", False, request={"name": trail_arn}), by_s2, stop_at)
 
     facts = CrossAccountFacts(

@@ -54,24 +54,92 @@ _MIX48 = 0x9E3779B97F4B  # odd: i -> i * _MIX48 mod 2**48 is a bijection
 _MIX32 = 0x9E3779B1
 
 _FIRST = (
-    "james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda", "david",
-    "elizabeth", "william", "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah",
-    "carlos", "karen", "wei", "aisha", "raj", "yuki", "olga", "kwame", "lucia", "arjun", "fatima",
+    "james",
+    "mary",
+    "john",
+    "patricia",
+    "robert",
+    "jennifer",
+    "michael",
+    "linda",
+    "david",
+    "elizabeth",
+    "william",
+    "barbara",
+    "richard",
+    "susan",
+    "joseph",
+    "jessica",
+    "thomas",
+    "sarah",
+    "carlos",
+    "karen",
+    "wei",
+    "aisha",
+    "raj",
+    "yuki",
+    "olga",
+    "kwame",
+    "lucia",
+    "arjun",
+    "fatima",
     "noah",
 )
 _LAST = (
-    "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez",
-    "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore",
-    "jackson", "martin", "lee", "perez", "thompson", "white", "harris", "nguyen", "kim", "patel",
-    "chen", "okafor",
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "garcia",
+    "miller",
+    "davis",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "taylor",
+    "moore",
+    "jackson",
+    "martin",
+    "lee",
+    "perez",
+    "thompson",
+    "white",
+    "harris",
+    "nguyen",
+    "kim",
+    "patel",
+    "chen",
+    "okafor",
 )
 _SERVICES = (
-    "etl", "backup", "billing", "reporting", "ingest", "search", "mailer", "payments", "metrics",
+    "etl",
+    "backup",
+    "billing",
+    "reporting",
+    "ingest",
+    "search",
+    "mailer",
+    "payments",
+    "metrics",
     "scanner",
 )
 _ROLES = (
-    "app-server", "batch-worker", "lambda-exec", "ci-deploy", "data-pipeline", "readonly-audit",
-    "ecs-task", "analytics", "eks-node", "sso-admin",
+    "app-server",
+    "batch-worker",
+    "lambda-exec",
+    "ci-deploy",
+    "data-pipeline",
+    "readonly-audit",
+    "ecs-task",
+    "analytics",
+    "eks-node",
+    "sso-admin",
 )
 _REGIONS = ("us-east-1", "us-east-1", "us-east-1", "us-west-2", "us-west-2", "eu-west-1", "ap-southeast-2")
 _AGENTS = (
@@ -90,13 +158,25 @@ _ERROR_EC2 = ("Client.UnauthorizedOperation", "You are not authorized to perform
 _ERROR_S3 = ("AccessDenied", "Access Denied")
 
 
+_Variant = tuple[Record | None, list[Record] | None, Record | None, str | None]
+"""(requestParameters, resources, additionalEventData, region or None)."""
+_Variants = list[list[_Variant]]
+"""Per account index."""
+
+
 @dataclass
 class _Template:
     base: Record
-    variants: list[list[tuple[Record | None, list[Record] | None, Record | None, str | None]]]
-    """Per account index: (requestParameters, resources, additionalEventData, region or None)."""
+    variants: _Variants
     s3: bool = False
     iam_denied: str | None = None
+    service: str = ""
+    host: str = ""
+
+    def __post_init__(self) -> None:
+        self.service = str(self.base["eventSource"]).split(".", 1)[0]
+        if self.service == "iam":
+            self.host = "iam.amazonaws.com"
 
 
 @dataclass
@@ -110,9 +190,17 @@ class _Caller:
     regions: tuple[str, ...] = field(default=("us-east-1",))
 
 
-def _base(source: str, name: str, read_only: bool, *, data: bool = False, extra: bool = False,
-          resources: bool = False, error: tuple[str, str] | None = None,
-          request: Record | None = None) -> Record:
+def _base(
+    source: str,
+    name: str,
+    read_only: bool,
+    *,
+    data: bool = False,
+    extra: bool = False,
+    resources: bool = False,
+    error: tuple[str, str] | None = None,
+    request: Record | None = None,
+) -> Record:
     rec: Record = {
         "eventVersion": "1.10" if data else "1.09",
         "userIdentity": None,
@@ -229,39 +317,40 @@ def synthetic_records(
             caller = _Caller(user.identity(key), a, ip, agent, user, key, regions)
             callers.append(caller)
             user_callers.append(caller)
-    roles = [
-        IamRole(account_ids[a], name, ids.role_id(account_ids[a]))
-        for a in range(len(account_ids))
-        for name in _ROLES
-    ]
+    roles = [IamRole(account_ids[a], name, ids.role_id(account_ids[a])) for a in range(len(account_ids)) for name in _ROLES]
     role_account = {role.arn: account_ids.index(role.account_id) for role in roles}
     for _ in range(240):
         role = rng.choice(roles)
         session_name = rng.choice(
-            (f"i-0{ids.hex(16)}", f"botocore-session-{rng.randint(1_700_000_000, 1_767_000_000)}",
-             f"{rng.choice(_FIRST)}@example.com", f"gha-run-{rng.randint(10**7, 10**8 - 1)}")
+            (
+                f"i-0{ids.hex(16)}",
+                f"botocore-session-{rng.randint(1_700_000_000, 1_767_000_000)}",
+                f"{rng.choice(_FIRST)}@example.com",
+                f"gha-run-{rng.randint(10**7, 10**8 - 1)}",
+            )
         )
         created = start - timedelta(seconds=rng.randint(60, 5 * 3600))
         session = RoleSession(role, session_name, keys.make(role.account_id, temporary=True), created)
-        callers.append(_Caller(session.identity(), role_account[role.arn], rng.choice(ip_pool),
-                               rng.choice(_AGENTS), regions=tuple(rng.sample(_REGIONS, 2))))
+        callers.append(_Caller(session.identity(), role_account[role.arn], rng.choice(ip_pool), rng.choice(_AGENTS), regions=tuple(rng.sample(_REGIONS, 2))))
 
     # --- templates
-    one = [[(None, None, None, None)] for _ in account_ids]
+    one: _Variants = [[(None, None, None, None)] for _ in account_ids]
 
-    def same(request: Record) -> list[list[tuple[Record | None, list[Record] | None, Record | None, str | None]]]:
+    def same(request: Record) -> _Variants:
         return [[(request, None, None, None)] for _ in account_ids]
 
-    def s3_variants(name: str) -> list[list[tuple[Record | None, list[Record] | None, Record | None, str | None]]]:
-        out: list[list[tuple[Record | None, list[Record] | None, Record | None, str | None]]] = []
+    def s3_variants(name: str) -> _Variants:
+        out: _Variants = []
         for acct in account_ids:
-            rows: list[tuple[Record | None, list[Record] | None, Record | None, str | None]] = []
+            rows: list[_Variant] = []
             for b in range(6):
                 region = _REGIONS[b % len(_REGIONS)]
                 bucket = f"{rng.choice(('data', 'logs', 'assets', 'backup', 'exports', 'ml'))}-{acct}-{b}"
                 for _ in range(12):
-                    key = f"{rng.choice(('raw', 'curated', 'tmp', 'reports'))}/{rng.randint(2023, 2026)}/" \
-                          f"{ids.hex(8)}.{rng.choice(('json.gz', 'parquet', 'csv', 'png'))}"
+                    key = (
+                        f"{rng.choice(('raw', 'curated', 'tmp', 'reports'))}/{rng.randint(2023, 2026)}/"
+                        f"{ids.hex(8)}.{rng.choice(('json.gz', 'parquet', 'csv', 'png'))}"
+                    )
                     size = float(rng.randint(200, 50_000_000))
                     api = s3_object(name, bucket, key, acct, region, int(size))
                     rows.append((api.request, api.resources, api.extra, region))
@@ -270,78 +359,113 @@ def synthetic_records(
 
     specs: list[tuple[int, _Template]] = [
         (3, _Template(_base("sts", "GetCallerIdentity", True), one)),
-        (2, _Template(_base("s3", "ListBuckets", True, extra=True), one, s3=True)),
-        (20, _Template(_base("s3", "GetObject", True, data=True, extra=True, resources=True),
-                       s3_variants("GetObject"), s3=True)),
-        (8, _Template(_base("s3", "PutObject", False, data=True, extra=True, resources=True),
-                      s3_variants("PutObject"), s3=True)),
+        (
+            2,
+            _Template(
+                _base("s3", "ListBuckets", True, extra=True),
+                [[({"Host": f"s3.{r}.amazonaws.com"}, None, {"bytesTransferredOut": 4210.0}, r) for r in sorted(set(_REGIONS))] for _ in account_ids],
+                s3=True,
+            ),
+        ),
+        (20, _Template(_base("s3", "GetObject", True, data=True, extra=True, resources=True), s3_variants("GetObject"), s3=True)),
+        (8, _Template(_base("s3", "PutObject", False, data=True, extra=True, resources=True), s3_variants("PutObject"), s3=True)),
         (6, _Template(_base("ec2", "DescribeInstances", True), same({"instancesSet": {}, "filterSet": {}}))),
-        (3, _Template(_base("ec2", "DescribeSecurityGroups", True),
-                      same({"securityGroupSet": {}, "securityGroupIdSet": {}, "filterSet": {}}))),
+        (3, _Template(_base("ec2", "DescribeSecurityGroups", True), same({"securityGroupSet": {}, "securityGroupIdSet": {}, "filterSet": {}}))),
         (2, _Template(_base("ec2", "DescribeVpcs", True), same({"vpcSet": {}, "filterSet": {}}))),
         (2, _Template(_base("ec2", "DescribeVolumes", True), same({"volumeSet": {}, "filterSet": {}}))),
         (2, _Template(_base("logs", "DescribeLogGroups", True), same({"limit": 50}))),
         (2, _Template(_base("lambda", "ListFunctions20150331", True), one)),
-        (2, _Template(_base("dynamodb", "DescribeTable", True),
-                      [[({"tableName": t}, None, None, None) for t in ("orders", "users", "sessions")]
-                       for _ in account_ids])),
-        (6, _Template(_base("kms", "Decrypt", True),
-                      [[({"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, [{
-                          "accountId": acct, "type": "AWS::KMS::Key",
-                          "ARN": f"arn:aws:kms:us-east-1:{acct}:key/{ids.uuid()}"}], None, "us-east-1")
-                        for _ in range(4)] for acct in account_ids])),
-        (3, _Template(_base("ssm", "GetParameter", True),
-                      [[({"name": f"/{s}/prod/{p}", "withDecryption": p == "password"}, None, None, None)
-                        for s in _SERVICES[:5] for p in ("host", "password")] for _ in account_ids])),
-        (2, _Template(_base("secretsmanager", "GetSecretValue", True),
-                      [[({"secretId": f"{s}/prod/api-key"}, None, None, None) for s in _SERVICES]
-                       for _ in account_ids])),
+        (
+            2,
+            _Template(
+                _base("dynamodb", "DescribeTable", True), [[({"tableName": t}, None, None, None) for t in ("orders", "users", "sessions")] for _ in account_ids]
+            ),
+        ),
+        (
+            6,
+            _Template(
+                _base("kms", "Decrypt", True, resources=True),
+                [
+                    [
+                        (
+                            {"encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+                            [{"accountId": acct, "type": "AWS::KMS::Key", "ARN": f"arn:aws:kms:us-east-1:{acct}:key/{ids.uuid()}"}],
+                            None,
+                            "us-east-1",
+                        )
+                        for _ in range(4)
+                    ]
+                    for acct in account_ids
+                ],
+            ),
+        ),
+        (
+            3,
+            _Template(
+                _base("ssm", "GetParameter", True),
+                [
+                    [({"name": f"/{s}/prod/{p}", "withDecryption": p == "password"}, None, None, None) for s in _SERVICES[:5] for p in ("host", "password")]
+                    for _ in account_ids
+                ],
+            ),
+        ),
+        (
+            2,
+            _Template(
+                _base("secretsmanager", "GetSecretValue", True),
+                [[({"secretId": f"{s}/prod/api-key"}, None, None, None) for s in _SERVICES] for _ in account_ids],
+            ),
+        ),
         (3, _Template(_base("monitoring", "GetMetricData", True), one)),
         (1, _Template(_base("iam", "GetUser", True), one)),
         (1, _Template(_base("iam", "ListRoles", True), one)),
         (1, _Template(_base("ecr", "GetAuthorizationToken", True), one)),
-        (1, _Template(_base("ec2", "DescribeInstances", True, error=_ERROR_EC2),
-                      same({"instancesSet": {}, "filterSet": {}}))),
-        (1, _Template(_base("s3", "GetObject", True, data=True, extra=True, resources=True, error=_ERROR_S3),
-                      s3_variants("GetObject"), s3=True)),
-        (1, _Template(_base("iam", "ListUsers", True, error=("AccessDenied", "")), one,
-                      iam_denied="iam:ListUsers")),
+        (1, _Template(_base("ec2", "DescribeInstances", True, error=_ERROR_EC2), same({"instancesSet": {}, "filterSet": {}}))),
+        (1, _Template(_base("s3", "GetObject", True, data=True, extra=True, resources=True, error=_ERROR_S3), s3_variants("GetObject"), s3=True)),
+        (1, _Template(_base("iam", "ListUsers", True, error=("AccessDenied", "")), one, iam_denied="iam:ListUsers")),
     ]
     table: list[_Template] = [t for weight, t in specs for _ in range(weight)]
     n_table = len(table)
     n_callers = len(callers)
-    tls_cache: dict[tuple[str, str], Record] = {}
+    tls_cache: dict[str, Record] = {}
 
-    def tls(source: str, region: str) -> Record:
-        found = tls_cache.get((source, region))
+    def tls(host: str) -> Record:
+        found = tls_cache.get(host)
         if found is None:
-            host = "iam.amazonaws.com" if source == "iam" else f"{source}.{region}.amazonaws.com"
-            found = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                     "clientProvidedHostHeader": host}
-            tls_cache[(source, region)] = found
+            found = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": host}
+            tls_cache[host] = found
         return found
 
     # --- rare records (service AssumeRole, attack chains) go through the full builder
     slow = Recorder(rng, ids)
     service_roles = [r for r in roles if r.name in ("app-server", "lambda-exec", "ecs-task", "eks-node")]
-    service_of = {"app-server": "ec2.amazonaws.com", "lambda-exec": "lambda.amazonaws.com",
-                  "ecs-task": "ecs-tasks.amazonaws.com", "eks-node": "ec2.amazonaws.com"}
+    service_of = {
+        "app-server": "ec2.amazonaws.com",
+        "lambda-exec": "lambda.amazonaws.com",
+        "ecs-task": "ecs-tasks.amazonaws.com",
+        "eks-node": "ec2.amazonaws.com",
+    }
 
     def service_assume_role(at: datetime, event_id: str) -> Record:
         role = rng.choice(service_roles)
         service = service_of[role.name]
         session_name = f"i-0{ids.hex(16)}" if service.startswith("ec2") else ids.hex(32)
         new_key = keys.make(role.account_id, temporary=True)
-        api = generic("sts", "AssumeRole", True, {"roleArn": role.arn, "roleSessionName": session_name},
-                      response={
-                          "credentials": {"accessKeyId": new_key, "sessionToken": rng.choice(tokens),
-                                          "expiration": aws_datetime(at + timedelta(hours=6), comma=True)},
-                          "assumedRoleUser": {"assumedRoleId": f"{role.role_id}:{session_name}",
-                                              "arn": f"arn:aws:sts::{role.account_id}:assumed-role/"
-                                                     f"{role.name}/{session_name}"}})
+        api = generic(
+            "sts",
+            "AssumeRole",
+            True,
+            {"roleArn": role.arn, "roleSessionName": session_name},
+            response={
+                "credentials": {"accessKeyId": new_key, "sessionToken": rng.choice(tokens), "expiration": aws_datetime(at + timedelta(hours=6), comma=True)},
+                "assumedRoleUser": {
+                    "assumedRoleId": f"{role.role_id}:{session_name}",
+                    "arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}",
+                },
+            },
+        )
         actor = Actor({"type": "AWSService", "invokedBy": service}, service, Agent(service), role.account_id)
-        rec = slow.call(api, actor, at, shared_event_id=ids.uuid(), event_id=event_id,
-                        region=rng.choice(_REGIONS))
+        rec = slow.call(api, actor, at, shared_event_id=ids.uuid(), event_id=event_id, region=rng.choice(_REGIONS))
         rec["resources"] = [{"accountId": role.account_id, "type": "AWS::IAM::Role", "ARN": role.arn}]
         slow.records.clear()
         return rec
@@ -374,17 +498,19 @@ def synthetic_records(
                 chain.session_created = at
                 api = get_session_token(chain.session_key, rng.choice(tokens), at, 43_200)
         else:
-            attacker = Actor(chain.target.identity(chain.session_key, session_created=chain.session_created),
-                             chain.ip, CLI_KALI, acct)
+            attacker = Actor(chain.target.identity(chain.session_key, session_created=chain.session_created), chain.ip, CLI_KALI, acct)
             if step == 6:
-                api = s3_object("GetObject", f"exports-{acct}-0", f"finance/{ids.hex(8)}.csv", acct,
-                                "us-east-1", rng.randint(10_000, 9_000_000))
+                api = s3_object("GetObject", f"exports-{acct}-0", f"finance/{ids.hex(8)}.csv", acct, "us-east-1", rng.randint(10_000, 9_000_000))
             elif step == 7:
                 api = ec2_read("DescribeInstances")
             else:
-                api = generic("secretsmanager", "GetSecretValue", True, {"secretId": "payments/prod/api-key"},
-                              error=denied(chain.target.arn, "secretsmanager:GetSecretValue",
-                                           f"arn:aws:secretsmanager:us-east-1:{acct}:secret:payments/prod/api-key"))
+                api = generic(
+                    "secretsmanager",
+                    "GetSecretValue",
+                    True,
+                    {"secretId": "payments/prod/api-key"},
+                    error=denied(chain.target.arn, "secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{acct}:secret:payments/prod/api-key"),
+                )
         rec = slow.call(api, attacker, at, event_id=event_id)
         slow.records.clear()
         return rec
@@ -405,8 +531,7 @@ def synthetic_records(
             at = datetime.fromtimestamp(sec, UTC)
         r74 = getrandbits(74)
         tail = ((i * _MIX48) & _MASK48) ^ salt48
-        event_id = (f"{r74 >> 42:08x}-{(r74 >> 26) & 0xFFFF:04x}-4{(r74 >> 14) & 0xFFF:03x}-"
-                    f"{0x8000 | (r74 & 0x3FFF):04x}-{tail:012x}")
+        event_id = f"{r74 >> 42:08x}-{(r74 >> 26) & 0xFFFF:04x}-4{(r74 >> 14) & 0xFFF:03x}-{0x8000 | (r74 & 0x3FFF):04x}-{tail:012x}"
 
         if attack_every > 0 and i % attack_every == half and i + chain_len * gap < n:
             victim = user_callers[int(rand() * len(user_callers))]
@@ -433,29 +558,38 @@ def synthetic_records(
         rec = tmpl.base.copy()
         rec["userIdentity"] = caller.identity.copy()
         rec["eventTime"] = tstr
-        rec["awsRegion"] = "us-east-1" if tmpl.base["eventSource"] == "iam.amazonaws.com" else region
+        if tmpl.host:
+            region = "us-east-1"
+        rec["awsRegion"] = region
         rec["sourceIPAddress"] = caller.ip
         rec["userAgent"] = caller.agent
         if request is not None:
             rec["requestParameters"] = request
         if tmpl.iam_denied is not None:
-            rec["errorMessage"] = (f"User: {caller.identity['arn']} is not authorized to perform: "
-                                   f"{tmpl.iam_denied} on resource: * because no identity-based policy "
-                                   f"allows the {tmpl.iam_denied} action")
+            rec["errorMessage"] = (
+                f"User: {caller.identity['arn']} is not authorized to perform: "
+                f"{tmpl.iam_denied} on resource: * because no identity-based policy "
+                f"allows the {tmpl.iam_denied} action"
+            )
         if tmpl.s3:
-            add = {"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
-                   "bytesTransferredIn": 0.0, "AuthenticationMethod": "AuthHeader",
-                   "x-amz-id-2": amz_ids[getrandbits(8)], "bytesTransferredOut": 0.0}
+            add = {
+                "SignatureVersion": "SigV4",
+                "CipherSuite": "TLS_AES_128_GCM_SHA256",
+                "bytesTransferredIn": 0.0,
+                "AuthenticationMethod": "AuthHeader",
+                "x-amz-id-2": amz_ids[getrandbits(8)],
+                "bytesTransferredOut": 0.0,
+            }
             if extra:
                 add.update(extra)
             rec["additionalEventData"] = add
             rec["requestID"] = base64.b32encode(getrandbits(80).to_bytes(10, "big")).decode("ascii")
             host = request.get("Host") if request else None
-            rec["tlsDetails"] = tls(str(host) if host else "s3", region)
+            rec["tlsDetails"] = tls(str(host) if host else f"s3.{region}.amazonaws.com")
         else:
             h = f"{getrandbits(128):032x}"
             rec["requestID"] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-            rec["tlsDetails"] = tls(tmpl.base["eventSource"].split(".", 1)[0], rec["awsRegion"])
+            rec["tlsDetails"] = tls(tmpl.host or f"{tmpl.service}.{region}.amazonaws.com")
         rec["eventID"] = event_id
         if resources is not None:
             rec["resources"] = resources

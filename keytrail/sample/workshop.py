@@ -280,8 +280,7 @@ CLI_KALI = Agent(
     cli=True,
 )
 BOTO3_ATTACKER = Agent(
-    "Boto3/1.35.80 md/Botocore#1.35.80 ua/2.0 os/linux#6.11.2-amd64 md/arch#x86_64 "
-    "lang/python#3.12.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.80"
+    "Boto3/1.35.80 md/Botocore#1.35.80 ua/2.0 os/linux#6.11.2-amd64 md/arch#x86_64 lang/python#3.12.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.80"
 )
 BOTO3_APP = Agent(
     "Boto3/1.34.162 md/Botocore#1.34.162 ua/2.0 os/linux#5.10.228-219.884.amzn2.x86_64 "
@@ -293,18 +292,9 @@ TERRAFORM = Agent(
     "terraform-provider-aws/5.82.2 (+https://registry.terraform.io/providers/hashicorp/aws) "
     "aws-sdk-go-v2/1.32.7 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64"
 )
-GO_SDK = Agent(
-    "aws-sdk-go-v2/1.32.7 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 "
-    "api/s3#1.71.0"
-)
-BROWSER = Agent(
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-BROWSER_MAC = Agent(
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/18.2 Safari/605.1.15"
-)
+GO_SDK = Agent("aws-sdk-go-v2/1.32.7 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/s3#1.71.0")
+BROWSER = Agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+BROWSER_MAC = Agent("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15")
 
 
 @dataclass(frozen=True)
@@ -456,8 +446,7 @@ def denied(actor_arn: str, action: str, resource: str = "*") -> tuple[str, str]:
     """An IAM-style AccessDenied (error code, message)."""
     return (
         "AccessDenied",
-        f"User: {actor_arn} is not authorized to perform: {action} on resource: {resource} "
-        f"because no identity-based policy allows the {action} action",
+        f"User: {actor_arn} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
     )
 
 
@@ -476,17 +465,13 @@ def credentials(key_id: str, token: str, expires: datetime) -> Record:
     }
 
 
-def get_session_token(
-    key_id: str, token: str, at: datetime, duration_seconds: int
-) -> Api:
+def get_session_token(key_id: str, token: str, at: datetime, duration_seconds: int) -> Api:
     return Api(
         "sts",
         "GetSessionToken",
         False,
         request={"durationSeconds": duration_seconds},
-        response={
-            "credentials": credentials(key_id, token, at + timedelta(seconds=duration_seconds))
-        },
+        response={"credentials": credentials(key_id, token, at + timedelta(seconds=duration_seconds))},
     )
 
 
@@ -603,8 +588,7 @@ def console_login(account_id: str, *, mfa: bool, region: str = "us-east-1") -> A
         False,
         response={"ConsoleLogin": "Success"},
         extra={
-            "LoginTo": f"https://{region}.console.aws.amazon.com/console/home?region={region}"
-            "&state=hashArgs%23&isauthcode=true",
+            "LoginTo": f"https://{region}.console.aws.amazon.com/console/home?region={region}&state=hashArgs%23&isauthcode=true",
             "MobileVersion": "No",
             "MFAUsed": "Yes" if mfa else "No",
         },
@@ -702,8 +686,9 @@ def unauthorized_ec2() -> tuple[str, str]:
     return ("Client.UnauthorizedOperation", "You are not authorized to perform this operation.")
 
 
-def generic(source: str, name: str, read_only: bool, request: Record | None = None,
-            error: tuple[str, str] | None = None, response: Record | None = None) -> Api:
+def generic(
+    source: str, name: str, read_only: bool, request: Record | None = None, error: tuple[str, str] | None = None, response: Record | None = None
+) -> Api:
     return Api(source, name, read_only, request=request, error=error, response=response)
 
 
@@ -775,7 +760,7 @@ def office_background(
             ec2_read(rng.choice(["DescribeInstances", "DescribeSecurityGroups", "DescribeVpcs"])),
             generic("logs", "DescribeLogGroups", True, {"limit": 50}),
             generic("lambda", "ListFunctions20150331", True),
-            generic("cloudwatch", "DescribeAlarms", True, {"maxRecords": 100}),
+            generic("monitoring", "DescribeAlarms", True, {"maxRecords": 100}),
             iam_read("GetUser", {"userName": user.name}),
             s3_object("GetObject", bucket, obj, account_id, region, rng.randint(2_000, 900_000)),
             s3_list_objects(bucket, account_id, region, "reports/"),
@@ -786,17 +771,16 @@ def office_background(
     for user, key, ip, agent in zip(devs, dev_keys, ips, (CLI_MAC, CLI_LINUX, TERRAFORM), strict=False):
         actor = Actor(user.identity(key), ip, agent, account_id)
         for _ in range(12 * scale):
-            rec.call(rng.choice(dev_apis(user)), actor, when(0.30, 0.80),
-                     region=rng.choice([region, region, "us-west-2"]))
+            rec.call(rng.choice(dev_apis(user)), actor, when(0.30, 0.80), region=rng.choice([region, region, "us-west-2"]))
     # Failed calls by developers.
     alice = Actor(devs[0].identity(dev_keys[0]), ips[0], CLI_MAC, account_id)
     rec.call(ec2_read("DescribeInstances", unauthorized_ec2()), alice, when(0.3, 0.8), region="eu-west-1")
     rec.call(iam_read("ListRoles", error=denied(devs[0].arn, "iam:ListRoles")), alice, when(0.3, 0.8))
     bob = Actor(devs[1].identity(dev_keys[1]), ips[1], CLI_LINUX, account_id)
     rec.call(
-        s3_object("GetObject", buckets[0], "exports/missing.csv", account_id, region, 0,
-                  error=("NoSuchKey", "The specified key does not exist.")),
-        bob, when(0.3, 0.8),
+        s3_object("GetObject", buckets[0], "exports/missing.csv", account_id, region, 0, error=("NoSuchKey", "The specified key does not exist.")),
+        bob,
+        when(0.3, 0.8),
     )
 
     # Service user with a key rotation by ops-admin around midday.
@@ -821,20 +805,21 @@ def office_background(
     login = when(0.33, 0.40)
     rec.call(console_login(account_id, mfa=True), Actor(console_user.identity(), ips[5], BROWSER_MAC, account_id), login)
     console_key = ids.access_key(account_id, temporary=True)
-    console_actor = Actor(console_user.identity(console_key, session_created=login, mfa=True),
-                          ips[5], BROWSER_MAC, account_id, console=True)
+    console_actor = Actor(console_user.identity(console_key, session_created=login, mfa=True), ips[5], BROWSER_MAC, account_id, console=True)
     for _ in range(10 * scale):
         t = login + timedelta(seconds=rng.randint(30, 3 * 3600))
         if t > end:
             continue
-        api = rng.choice([
-            ec2_read("DescribeInstances"),
-            ec2_read("DescribeSecurityGroups"),
-            generic("cloudwatch", "GetMetricData", True),
-            s3_list_buckets(region),
-            generic("health", "DescribeEventAggregates", True, {"aggregateField": "eventTypeCategory"}),
-            generic("ce", "GetCostAndUsage", True),
-        ])
+        api = rng.choice(
+            [
+                ec2_read("DescribeInstances"),
+                ec2_read("DescribeSecurityGroups"),
+                generic("monitoring", "GetMetricData", True),
+                s3_list_buckets(region),
+                generic("health", "DescribeEventAggregates", True, {"aggregateField": "eventTypeCategory"}),
+                generic("ce", "GetCostAndUsage", True),
+            ]
+        )
         rec.call(api, console_actor, t)
 
     # CI: ci-runner assumes ci-deploy a few times a day.
@@ -849,20 +834,23 @@ def office_background(
         steps = [
             generic("cloudformation", "DescribeStacks", True, {"stackName": "web-app"}),
             generic("ecr", "GetAuthorizationToken", True),
-            s3_object("PutObject", buckets[0], f"builds/{session_name}.zip", account_id, region,
-                      rng.randint(1_000_000, 9_000_000)),
-            generic("lambda", "UpdateFunctionCode20150331v2", False,
-                    {"functionName": "web-app-api", "publish": True}),
+            s3_object("PutObject", buckets[0], f"builds/{session_name}.zip", account_id, region, rng.randint(1_000_000, 9_000_000)),
+            generic("lambda", "UpdateFunctionCode20150331v2", False, {"functionName": "web-app-api", "publish": True}),
             generic("ssm", "GetParameter", True, {"name": "/web-app/prod/db-host", "withDecryption": False}),
         ]
         for i, api in enumerate(steps):
             rec.call(api, actor, t + timedelta(seconds=20 + 35 * i))
         if run == 0:
             rec.call(
-                generic("ssm", "GetParameter", True, {"name": "/web-app/prod/db-password", "withDecryption": True},
-                        error=denied(session.arn, "ssm:GetParameter",
-                                     f"arn:aws:ssm:{region}:{account_id}:parameter/web-app/prod/db-password")),
-                actor, t + timedelta(seconds=210),
+                generic(
+                    "ssm",
+                    "GetParameter",
+                    True,
+                    {"name": "/web-app/prod/db-password", "withDecryption": True},
+                    error=denied(session.arn, "ssm:GetParameter", f"arn:aws:ssm:{region}:{account_id}:parameter/web-app/prod/db-password"),
+                ),
+                actor,
+                t + timedelta(seconds=210),
             )
 
     # EC2 instance role credentials refreshed by the EC2 service, then used.
@@ -873,14 +861,12 @@ def office_background(
         if t > end:
             break
         key = ids.access_key(account_id, temporary=True)
-        rec.call(assume_role(app_role, instance, key, ids.session_token(), t, 21600), ec2_service, t,
-                 shared_event_id=ids.uuid())
+        rec.call(assume_role(app_role, instance, key, ids.session_token(), t, 21600), ec2_service, t, shared_event_id=ids.uuid())
         session = RoleSession(app_role, instance, key, t)
         actor = Actor(session.identity(), ips[7], BOTO3_APP, account_id)
         for _ in range(2):
             u = t + timedelta(seconds=rng.randint(60, 3000))
-            rec.call(generic("secretsmanager", "GetSecretValue", True, {"secretId": "web-app/prod/api-key"}),
-                     actor, u)
+            rec.call(generic("secretsmanager", "GetSecretValue", True, {"secretId": "web-app/prod/api-key"}), actor, u)
 
     # AWS Config: the service assumes its role and describes resources.
     config = service_actor("config.amazonaws.com", account_id)
@@ -986,8 +972,7 @@ def workshop_incident(seed: int = 7) -> Incident[WorkshopFacts]:
         (9, iam_read("ListUserPolicies", {"userName": sysdev.name})),
         (12, iam_read("GetPolicy", {"policyArn": policy_arn})),
         (8, iam_read("GetPolicyVersion", {"policyArn": policy_arn, "versionId": "v1"})),
-        (26, iam_read("GetAccountAuthorizationDetails",
-                      error=denied(sysdev.arn, "iam:GetAccountAuthorizationDetails"))),
+        (26, iam_read("GetAccountAuthorizationDetails", error=denied(sysdev.arn, "iam:GetAccountAuthorizationDetails"))),
         (31, s3_list_buckets("us-east-1")),
         (14, iam_read("ListGroupsForUser", {"userName": mmajor.name})),
         (11, iam_read("ListAccessKeys", {"userName": mmajor.name})),
@@ -1010,9 +995,9 @@ def workshop_incident(seed: int = 7) -> Incident[WorkshopFacts]:
     rec.call(delete_access_key(sysdev.name, key_l), by_n, t)
     t += timedelta(seconds=15)
     rec.call(
-        iam_write("DeleteLoginProfile", {"userName": sysdev.name},
-                  error=("NoSuchEntityException", f"Login Profile for User {sysdev.name} cannot be found.")),
-        by_n, t,
+        iam_write("DeleteLoginProfile", {"userName": sysdev.name}, error=("NoSuchEntityException", f"Login Profile for User {sysdev.name} cannot be found.")),
+        by_n,
+        t,
     )
     t += timedelta(seconds=22)
     rec.call(iam_write("DeleteUser", {"userName": sysdev.name}), by_n, t)

@@ -1,0 +1,117 @@
+"""Where the test stores come from.
+
+Neo4j: ``NEO4J_URI`` when set (``.ci/run`` starts ``scripts/neo4j-local`` and sets
+it), else a testcontainers Neo4j when a Docker daemon answers, else
+``scripts/neo4j-local`` started for this session on free ports. With ``CI`` set, a
+test that needs Neo4j fails rather than skips when none can be had.
+
+The embedded FalkorDB store lives in a temporary ``KEYTRAIL_HOME`` for the session.
+Integration tests take the ``backend`` fixture and run once per store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
+from keytrail.graph.runner import reset_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+NEO4J_IMAGE = "neo4j:5.26.19-community"  # the tag docker-compose.yml pins
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"Neo4j is required in CI and none could be had: {reason}")
+    pytest.skip(f"no Neo4j: {reason}")
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSettings]:
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield Neo4jSettings(uri, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"))
+        return
+    if _docker_answers():
+        try:
+            from testcontainers.community.neo4j import Neo4jContainer
+        except ImportError:
+            from testcontainers.neo4j import Neo4jContainer
+        with Neo4jContainer(NEO4J_IMAGE, password="keytrail-test") as container:
+            yield Neo4jSettings(container.get_connection_url(), "neo4j", "keytrail-test")
+        return
+    home = tmp_path_factory.mktemp("neo4j-home")
+    env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(_free_port()), NEO4J_HTTP_PORT=str(_free_port()))
+    script = REPO / "scripts" / "neo4j-local"
+    started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=900)
+    if started.returncode != 0:
+        _unavailable(f"scripts/neo4j-local start failed: {started.stdout[-2000:]}{started.stderr[-2000:]}")
+    try:
+        yield Neo4jSettings(f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}")
+    finally:
+        subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def neo4j_backend(neo4j_settings: Neo4jSettings) -> Iterator[Neo4jBackend]:
+    try:
+        backend = Neo4jBackend(neo4j_settings)
+    except Exception as exc:
+        _unavailable(str(exc))
+        raise
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def falkordb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keytrail-home")
+
+
+@pytest.fixture(scope="session")
+def falkordb_backend(falkordb_home: Path) -> Iterator[FalkorDBBackend]:
+    backend = FalkorDBBackend(falkordb_home)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["falkordb", "neo4j"], scope="module")
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """A store emptied of keytrail data for each test module, once per backend."""
+    chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
+    reset_store(chosen)
+    yield chosen
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The real attack logs in ../shared/corpus (never copied into the project)."""
+    if not CORPUS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"the shared corpus is missing: {CORPUS}")
+        pytest.skip(f"no corpus at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,161 @@
+"""The command line end to end, on both stores: load with bad input, stats, queries, reset."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from keytrail.cli.main import app
+from keytrail.graph.backends import Neo4jSettings
+
+KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+def rec(event_id: str, name: str, time: str, **extra: Any) -> dict[str, Any]:
+    base = {
+        "eventVersion": "1.08",
+        "eventID": event_id,
+        "eventTime": time,
+        "eventSource": "sts.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": "python-requests/2",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLE",
+            "arn": "arn:aws:iam::111122223333:user/sysdev",
+            "accountId": "111122223333",
+            "accessKeyId": KEY,
+            "userName": "sysdev",
+        },
+        "recipientAccountId": "111122223333",
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+    }
+    base.update(extra)
+    return base
+
+
+@pytest.fixture(params=["falkordb", "neo4j"])
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Global options and environment that point the CLI at one store, emptied first."""
+    if request.param == "falkordb":
+        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
+    else:
+        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
+        args = ["--neo4j", settings.uri]
+        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+    result = CliRunner().invoke(app, [*args, "reset", "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    yield args, env
+
+
+def run(cli: tuple[list[str], dict[str, str]], *words: str) -> Any:
+    args, env = cli
+    return CliRunner().invoke(app, [*args, *words], env=env)
+
+
+def write_inputs(root: Path) -> dict[str, Path]:
+    good = root / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "01" / "07"
+    good.mkdir(parents=True)
+    first = good / "111122223333_CloudTrail_us-east-1_20260107T0225Z_a.json.gz"
+    records = [rec("e2", "ListUsers", "2026-01-07T02:26:00Z", eventSource="iam.amazonaws.com"), rec("e1", "GetCallerIdentity", "2026-01-07T02:25:18Z")]
+    first.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    # The same record delivered twice, in a second file.
+    (good / "111122223333_CloudTrail_us-east-1_20260107T0230Z_b.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [records[1]]}).encode()))
+    bad = root / "bad"
+    bad.mkdir()
+    (bad / "notes.json").write_text("not json at all")
+    whole = gzip.compress(json.dumps({"Records": [rec("e9", "X", "2026-01-07T03:00:00Z")]}, indent=2).encode())
+    (bad / "cut.json.gz").write_bytes(whole[:-10])
+    (bad / "shape.json").write_text(json.dumps({"Records": "nope"}))
+    mixed = [
+        rec("e3", "GetUser", "2026-01-07T02:27:00Z", eventSource="iam.amazonaws.com"),
+        {k: v for k, v in rec("e4", "X", "2026-01-07T02:28:00Z").items() if k != "eventID"},
+        {k: v for k, v in rec("e5", "X", "2026-01-07T02:28:00Z").items() if k != "eventTime"},
+        rec("e6", "X", "2026-01-07T02:28:00Z", sourceIPAddress=12345),
+    ]
+    (bad / "mixed.json").write_text(json.dumps(mixed))
+    return {"good": good, "bad": bad}
+
+
+def test_load_reports_and_keeps_every_kind_of_bad_input(cli: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:
+    paths = write_inputs(tmp_path / "in")
+    rejects = tmp_path / "rejects.jsonl"
+    result = run(cli, "load", str(tmp_path / "in"), "--incident", "case-1", "--rejects", str(rejects), "--json")
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["read"], summary["loaded"], summary["duplicates"], summary["rejected"]) == (7, 3, 1, 3)
+    assert summary["balanced"] is True and summary["rejected_origins"] == 3
+    kept = [json.loads(line) for line in rejects.read_text().splitlines()]
+    reasons = {(Path(k["origin"]).name, k["index"]): k["reason"] for k in kept}
+    assert "not JSON" in reasons[("notes.json", None)]
+    assert "truncated" in reasons[("cut.json.gz", None)]
+    assert "must be a list" in reasons[("shape.json", None)]
+    assert reasons[("mixed.json", 1)] == "missing eventID"
+    assert reasons[("mixed.json", 2)] == "missing eventTime"
+    assert "sourceIPAddress must be a string" in reasons[("mixed.json", 3)]
+    assert next(k for k in kept if k["index"] == 1)["record"]["eventName"] == "X"
+    assert str(paths["bad"] / "mixed.json") in result.stderr or "mixed.json" in result.output
+
+    stats = json.loads(run(cli, "stats", "--json").stdout)
+    assert stats["events"] == 3
+    again = json.loads(run(cli, "load", str(paths["good"]), "--incident", "case-1", "--json").stdout)
+    assert (again["loaded"], again["duplicates"]) == (0, 3)
+    assert json.loads(run(cli, "stats", "--json").stdout)["relationships"] == stats["relationships"]
+
+
+def test_queries_and_query_json(cli: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in")
+    assert run(cli, "load", str(tmp_path / "in" / "AWSLogs"), "--incident", "case-2").exit_code == 0
+    listed = json.loads(run(cli, "queries", "--json").stdout)
+    names = {q["name"]: q for q in listed}
+    assert {"key-first-use", "key-identity", "key-activity", "keys-created-by", "user-deleted"} <= set(names)
+    assert names["key-first-use"]["parameters"].keys() == {"key"}
+    first = run(cli, "query", "key-first-use", "--param", f"key={KEY}", "--json")
+    assert first.exit_code == 0, first.output
+    [row] = json.loads(first.stdout)
+    assert (row["eventTime"], row["eventName"]) == ("2026-01-07T02:25:18Z", "GetCallerIdentity")
+    [who] = json.loads(run(cli, "query", "key-identity", "-p", f"key={KEY}", "--json").stdout)
+    assert (who["type"], who["userName"], who["accountId"]) == ("IAMUser", "sysdev", "111122223333")
+    assert json.loads(run(cli, "query", "key-activity", "-p", "key=AKIANEVERUSED0000000", "--json").stdout) == []
+    table = run(cli, "query", "key-activity", "-p", f"key={KEY}")
+    assert "ListUsers" in table.stdout
+    missing = run(cli, "query", "key-first-use")
+    assert missing.exit_code == 2 and "missing $key" in missing.output
+    unknown = run(cli, "query", "nope")
+    assert unknown.exit_code == 2 and "no query named" in unknown.output
+
+
+def test_reset_needs_yes_and_removes_only_keytrail_data(cli: tuple[list[str], dict[str, str]], tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    write_inputs(tmp_path / "in")
+    run(cli, "load", str(tmp_path / "in" / "AWSLogs"))
+    refused = run(cli, "reset")
+    assert refused.exit_code == 2
+    if "--neo4j" in cli[0]:
+        backend = request.getfixturevalue("neo4j_backend")
+        backend.write("CREATE (:NotKeytrail {marker: 'keep me'})", {})
+    done = run(cli, "reset", "--yes")
+    assert done.exit_code == 0 and "Deleted" in done.stdout
+    assert json.loads(run(cli, "stats", "--json").stdout)["nodes"] == 0
+    if "--neo4j" in cli[0]:
+        kept = backend.read("MATCH (n:NotKeytrail) RETURN n.marker AS marker", {})
+        backend.write("MATCH (n:NotKeytrail) DELETE n", {})
+        assert kept == [{"marker": "keep me"}]
+
+
+def test_stats_names_the_store_and_never_prints_the_password(cli: tuple[list[str], dict[str, str]]) -> None:
+    args, env = cli
+    result = CliRunner().invoke(app, [*args, "stats"], env={**env, "NEO4J_PASSWORD": env.get("NEO4J_PASSWORD") or ""})
+    assert result.exit_code == 0, result.output
+    assert ("Neo4j at" if "--neo4j" in args else "embedded FalkorDB") in result.stdout
+    secret = env.get("NEO4J_PASSWORD")
+    if secret:
+        assert secret not in result.stdout

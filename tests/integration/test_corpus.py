@@ -1,0 +1,123 @@
+"""The real attack logs in ../shared/corpus, on both stores: the facts SOURCES.md says a correct analysis finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keytrail.graph.backends import Backend
+from keytrail.graph.runner import run_query, store_stats
+from keytrail.ingest import Ingest, LoadSummary
+from keytrail.loaders.files import FileSource
+
+pytestmark = pytest.mark.corpus
+
+SANS_LEAKED = "AKIAU7JNXC7K7XNL3F6J"
+SANS_SECOND = "AKIAU7JNXC7KZLY6XYHJ"
+INVICTUS_KEY = "AKIATFQR7NSC8Q4X20BJ"
+
+
+def load(backend: Backend, path: Path, incident: str, rejects: Path) -> LoadSummary:
+    return Ingest(backend, incident, rejects_path=rejects).run(FileSource([path]), [str(path)])
+
+
+@pytest.fixture(scope="module")
+def loaded(backend: Backend, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    rejects = tmp_path_factory.mktemp("rejects") / "rejects.jsonl"
+    summaries = {
+        name: load(backend, corpus / name, name, rejects)
+        for name in ("sans504-s3-ransomware-lab", "invictus-aws-dataset", "traildiscover", "otrf-security-datasets", "flaws2", "stratus-red-team")
+    }
+    return {"backend": backend, "summaries": summaries, "stats": store_stats(backend), "corpus": corpus, "rejects": rejects}
+
+
+def q(loaded: dict[str, Any], name: str, **params: str) -> list[dict[str, Any]]:
+    return run_query(loaded["backend"], name, params)
+
+
+def test_every_record_is_accounted_for(loaded: dict[str, Any]) -> None:
+    summaries: dict[str, LoadSummary] = loaded["summaries"]
+    expected_read = {
+        "sans504-s3-ransomware-lab": 30_477,
+        "invictus-aws-dataset": 2_900,
+        "traildiscover": 563,
+        "otrf-security-datasets": 103,
+        "flaws2": 37,
+        "stratus-red-team": 310,
+    }
+    for name, summary in summaries.items():
+        assert summary.read == expected_read[name], name
+        assert summary.balanced and summary.ok, (name, summary.problems)
+
+
+def test_sans_duplicate_deliveries_collapse(loaded: dict[str, Any]) -> None:
+    sans: LoadSummary = loaded["summaries"]["sans504-s3-ransomware-lab"]
+    assert (sans.loaded, sans.duplicates) == (30_477 - 6_496, 6_496)
+    trail: LoadSummary = loaded["summaries"]["traildiscover"]
+    assert (trail.loaded, trail.duplicates) == (563 - 249, 249)
+    incidents = {row["incident"]: row["events"] for row in loaded["stats"]["incidents"]}
+    assert incidents["sans504-s3-ransomware-lab"] == 23_981
+    assert loaded["stats"]["events"] == sum(s.loaded for s in loaded["summaries"].values())
+
+
+def test_sans_leaked_key_story(loaded: dict[str, Any]) -> None:
+    [identity] = q(loaded, "key-identity", key=SANS_LEAKED)
+    assert (identity["type"], identity["userName"], identity["accountId"]) == ("IAMUser", "jmerckle", "342082656213")
+    [first] = q(loaded, "key-first-use", key=SANS_LEAKED)
+    assert first["eventName"] == "GetCallerIdentity" and first["sourceIPAddress"] == "3.238.12.183"
+    activity = q(loaded, "key-activity", key=SANS_LEAKED)
+    escalation = [r for r in activity if r["eventName"] == "PutUserPolicy"]
+    assert [r["eventTime"] for r in escalation] == ["2021-07-29T13:06:49Z"] and escalation[0]["errorCode"] is None
+    before = [r for r in activity if r["eventTime"] < "2021-07-29T13:06:49Z"]
+    after = [r for r in activity if r["eventTime"] > "2021-07-29T13:06:49Z"]
+    assert any(r["eventName"] == "ListBuckets" and r["errorCode"] == "AccessDenied" for r in before)
+    assert any(r["eventName"] == "ListBuckets" and r["errorCode"] is None for r in after)
+    assert [r["eventTime"] for r in activity] == sorted(r["eventTime"] for r in activity)
+
+
+def test_sans_second_key_and_its_single_use(loaded: dict[str, Any]) -> None:
+    created = q(loaded, "keys-created-by", user="jmerckle")
+    assert [(r["accessKeyId"], r["owner"], r["eventTime"]) for r in created] == [(SANS_SECOND, "jmerckle", "2021-07-29T13:10:42Z")]
+    used = q(loaded, "key-activity", key=SANS_SECOND)
+    assert [(r["eventTime"], r["eventName"]) for r in used] == [("2021-07-29T13:11:40Z", "GetCallerIdentity")]
+
+
+def test_invictus_keys_and_deleted_users(loaded: dict[str, Any]) -> None:
+    [identity] = q(loaded, "key-identity", key=INVICTUS_KEY)
+    assert identity["userName"] == "bert-jan"
+    created = {(r["accessKeyId"], r["owner"]) for r in q(loaded, "keys-created-by", user="bert-jan")}
+    assert created == {("AKIATFQR7NSC3ZO6PKAZ", "stratus-red-team-backdoor-u-user"), ("AKIATFQR7NSCQLA2F4OD", "malicious-iam-user")}
+    for key, _ in created:
+        assert q(loaded, "key-activity", key=key) == []
+    [deleted] = q(loaded, "user-deleted", user="malicious-iam-user")
+    assert (deleted["actor"], deleted["credential"], deleted["eventTime"]) == ("bert-jan", INVICTUS_KEY, "2023-07-10T12:28:24Z")
+    assert q(loaded, "keys-created-by", user="benjamin") == []
+
+
+def test_otrf_records_without_event_time_use_the_pipeline_timestamp(loaded: dict[str, Any]) -> None:
+    activity = q(loaded, "key-activity", key="ASIA5FLZVX4OPVKKVBMX")
+    assert {r["eventName"] for r in activity} >= {"ListBuckets", "GetObject"}
+    assert all(r["eventTime"].startswith("2020-09-14T") for r in activity)
+    [identity] = q(loaded, "key-identity", key="ASIA5FLZVX4OPVKKVBMX")
+    assert identity["type"] == "AssumedRole" and identity["userName"] == "i-0317f6c6b66ae9c40"
+
+
+def test_traildiscover_failed_and_masked_calls_make_no_keys(loaded: dict[str, Any]) -> None:
+    # Every TrailDiscover key id is masked (AKIA****...), so no key may be invented from them.
+    assert q(loaded, "key-identity", key="AKIA****************") == []
+    # The TrailDiscover user's CreateAccessKey and CreateUser were denied: nothing created.
+    assert q(loaded, "keys-created-by", user="TrailDiscover") == []
+
+
+def test_a_second_load_changes_no_count(loaded: dict[str, Any], tmp_path: Path) -> None:
+    backend: Backend = loaded["backend"]
+    before = store_stats(backend)
+    again = load(backend, loaded["corpus"] / "invictus-aws-dataset", "invictus-aws-dataset", tmp_path / "r.jsonl")
+    assert (again.loaded, again.duplicates) == (0, 2_900)
+    after = store_stats(backend)
+    for count in ("events", "nodes", "relationships", "access_keys", "principals"):
+        assert after[count] == before[count], count
+    assert after["loads"] == before["loads"] + 1
+    assert {k: v for k, v in after["labels"].items() if k != "LoadRun"} == {k: v for k, v in before["labels"].items() if k != "LoadRun"}

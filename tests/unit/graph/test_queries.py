@@ -1,0 +1,111 @@
+"""The query registry, and a lint that keeps shared Cypher inside the portable subset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from keytrail.graph.queries import (
+    QueryParameterError,
+    UnknownQueryError,
+    _load_all,
+    analysis_queries,
+    get_query,
+    parse_query,
+    schema_statements,
+)
+from keytrail.graph.schema import EFFECTS, NODE_KEYS, RELATIONSHIP_TYPES
+from keytrail.graph.transform import _EFFECT_QUERY, WRITE_ORDER
+
+ALL = sorted(_load_all().values(), key=lambda q: q.name)
+
+#: Cypher that Neo4j runs and the embedded FalkorDB does not (or that we keep out of shared files).
+NOT_PORTABLE = [
+    (re.compile(r"\bEXISTS\s*\{", re.I), "EXISTS {} subquery"),
+    (re.compile(r"\bCOUNT\s*\{", re.I), "COUNT {} subquery"),
+    (re.compile(r"=~"), "regular expression match"),
+    (re.compile(r"\bapoc\.", re.I), "APOC procedure"),
+    (re.compile(r"\bCALL\s*\{", re.I), "CALL {} subquery"),
+    (re.compile(r"\b(datetime|date|duration|localdatetime)\s*\(", re.I), "temporal function (times are ISO text)"),
+    (re.compile(r"\bMATCH\b[^;]*?\bshortestPath\s*\(", re.I | re.S), "shortestPath outside WITH/RETURN"),
+]
+
+
+def test_names_are_unique_and_known() -> None:
+    assert "key-first-use" in {q.name for q in analysis_queries()}
+    with pytest.raises(UnknownQueryError):
+        get_query("no-such-query")
+
+
+@pytest.mark.parametrize("query", ALL, ids=lambda q: q.name)
+def test_every_query_has_a_header(query: object) -> None:
+    from keytrail.graph.queries import Query
+
+    assert isinstance(query, Query)
+    assert query.purpose
+    if query.kind == "analysis":
+        assert query.returns, f"{query.name} must say which columns it returns"
+
+
+@pytest.mark.parametrize("query", ALL, ids=lambda q: q.name)
+def test_shared_queries_stay_portable(query: object) -> None:
+    from keytrail.graph.queries import Query
+
+    assert isinstance(query, Query)
+    for pattern, what in NOT_PORTABLE:
+        body = query.body
+        if what.startswith("shortestPath"):
+            # shortestPath is allowed only as an expression of WITH or RETURN.
+            body = "\n".join(line for line in body.splitlines() if not re.match(r"\s*(WITH|RETURN)\b", line, re.I))
+        assert not pattern.search(body), f"{query.name} uses {what}"
+
+
+def test_the_lint_catches_what_it_must() -> None:
+    bad = "MATCH (k:AccessKey) WHERE EXISTS { MATCH (k)-->() } AND k.id =~ 'A.*' RETURN k"
+    found = [what for pattern, what in NOT_PORTABLE if pattern.search(bad)]
+    assert found == ["EXISTS {} subquery", "regular expression match"]
+
+
+@pytest.mark.parametrize("query", ALL, ids=lambda q: q.name)
+def test_labels_and_types_are_declared(query: object) -> None:
+    from keytrail.graph.queries import Query
+
+    assert isinstance(query, Query)
+    labels = set(re.findall(r"\(\s*\w*\s*:\s*([A-Z]\w*)", query.body))
+    types = set(re.findall(r"\[\s*\w*\s*:\s*([A-Z_|]+)", query.body))
+    assert labels <= set(NODE_KEYS), f"undeclared labels {labels - set(NODE_KEYS)}"
+    flat = {t for group in types for t in group.split("|") if t}
+    assert flat <= RELATIONSHIP_TYPES, f"undeclared relationship types {flat - RELATIONSHIP_TYPES}"
+
+
+def test_every_merge_key_is_backed_by_the_schema() -> None:
+    neo4j = "\n".join(schema_statements("neo4j"))
+    falkordb = "\n".join(schema_statements("falkordb"))
+    for query in ALL:
+        for label, key in re.findall(r"MERGE\s*\(\s*\w+\s*:\s*(\w+)\s*\{\s*(\w+)\s*:", query.body):
+            assert NODE_KEYS[label] == key, f"{query.name} merges {label} on {key}"
+            assert f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE" in neo4j
+            assert f"FOR (n:{label}) ON (n.{key})" in falkordb
+
+
+def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
+    for label, name in _EFFECT_QUERY.items():
+        body = get_query(name).body
+        handled = set(re.findall(r"row\.verb = '([A-Z_]+)'", body))
+        assert handled <= EFFECTS
+        assert name in WRITE_ORDER
+        assert handled, label
+    principals = set(re.findall(r"row\.verb = '([A-Z_]+)'", get_query("merge_effects_on_principals").body))
+    assert {"CREATED", "DELETED", "ASSUMED", "ATTACHED_POLICY", "PUT_POLICY"} <= principals
+
+
+def test_parameters_are_checked_against_the_header() -> None:
+    query = get_query("key-first-use")
+    query.check_params({"key": "AKIA"})
+    with pytest.raises(QueryParameterError, match=r"missing \$key"):
+        query.check_params({})
+    with pytest.raises(QueryParameterError, match=r"unexpected \$user"):
+        query.check_params({"key": "x", "user": "y"})
+    with pytest.raises(ValueError, match="declares"):
+        parse_query("x", "analysis", "// Purpose: p\n// Parameters:\n//   $a: string\n// Returns: n\nRETURN $b AS n")

@@ -1,0 +1,155 @@
+"""Records to rows: identities, credential lineage, effects, and failed calls as attempts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keytrail.graph.transform import aggregate_key_usage, event_rows, generic_verb, parse_aws_time, principal_of_identity
+
+ALICE = {
+    "type": "IAMUser",
+    "principalId": "AIDAEXAMPLE",
+    "arn": "arn:aws:iam::111122223333:user/ops/alice",
+    "accountId": "111122223333",
+    "accessKeyId": "AKIAALICE00000000001",
+    "userName": "alice",
+}
+
+
+def rec(name: str, source: str = "iam", identity: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    base = {
+        "eventID": f"id-{name}",
+        "eventTime": "2026-01-07T02:25:18Z",
+        "eventSource": f"{source}.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2",
+        "userIdentity": identity or ALICE,
+        "recipientAccountId": "111122223333",
+    }
+    base.update(extra)
+    return base
+
+
+def rows(record: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return event_rows(record, origin="f.json", index=3, incident="case", run_id="run")
+
+
+def test_iam_user_identity_ignores_the_path() -> None:
+    principal = principal_of_identity(ALICE)
+    assert principal is not None
+    assert principal["id"] == "arn:aws:iam::111122223333:user/alice"
+    assert principal["arn"] == ALICE["arn"]
+
+
+def test_create_access_key_for_another_user() -> None:
+    record = rec(
+        "CreateAccessKey",
+        requestParameters={"userName": "bob"},
+        responseElements={"accessKey": {"userName": "bob", "accessKeyId": "AKIABOB0000000000001", "status": "Active", "createDate": "Jan 7, 2026, 2:25:18 AM"}},
+    )
+    out = rows(record)
+    [new_key] = [k for k in out["merge_access_keys"] if k["accessKeyId"] == "AKIABOB0000000000001"]
+    assert new_key["props"]["bornBy"] == "CreateAccessKey" and new_key["props"]["createdAt"] == "2026-01-07T02:25:18Z"
+    owners = {(o["accessKeyId"], o["principal"]) for o in out["merge_key_owners"]}
+    assert ("AKIABOB0000000000001", "arn:aws:iam::111122223333:user/bob") in owners
+    assert ("AKIAALICE00000000001", "arn:aws:iam::111122223333:user/alice") in owners
+    assert [(i["parent"], i["child"], i["eventID"]) for i in out["merge_issued"]] == [("AKIAALICE00000000001", "AKIABOB0000000000001", "id-CreateAccessKey")]
+    assert [(e["verb"], e["target"], e["rule"]) for e in out["merge_effects_on_access_keys"]] == [("CREATED", "AKIABOB0000000000001", "iam.CreateAccessKey")]
+    assert out["merge_events"][0]["props"]["target"] == "AKIABOB0000000000001"
+
+
+def test_a_failed_call_is_an_attempt_not_an_effect() -> None:
+    record = rec(
+        "CreateAccessKey", requestParameters={"userName": "bob"}, responseElements=None, errorCode="AccessDenied", errorMessage="User: alice is not authorized"
+    )
+    out = rows(record)
+    event = out["merge_events"][0]["props"]
+    assert event["succeeded"] is False and event["errorCode"] == "AccessDenied"
+    assert event["verb"] == "CREATED" and event["target"] == "arn:aws:iam::111122223333:user/bob"
+    for name in ("merge_effects_on_access_keys", "merge_effects_on_principals", "merge_issued", "merge_login_profiles"):
+        assert out[name] == []
+    assert [k["accessKeyId"] for k in out["merge_access_keys"]] == ["AKIAALICE00000000001"]
+    assert [(u["action"], u["succeeded"]) for u in out["merge_key_usage"]] == [("iam:CreateAccessKey", False)]
+
+
+def test_a_failed_create_user_creates_no_user() -> None:
+    out = rows(rec("CreateUser", requestParameters={"userName": "mallory"}, errorCode="AccessDenied"))
+    assert [p["id"] for p in out["merge_principals"]] == ["arn:aws:iam::111122223333:user/alice"]
+
+
+def test_assume_role_mints_a_session_key() -> None:
+    record = rec(
+        "AssumeRole",
+        source="sts",
+        requestParameters={"roleArn": "arn:aws:iam::222222222222:role/team/Admin", "roleSessionName": "s1"},
+        responseElements={
+            "credentials": {"accessKeyId": "ASIAADMIN00000000001", "sessionToken": "SECRET", "expiration": "Jan 7, 2026, 3:25:18 AM"},
+            "assumedRoleUser": {"assumedRoleId": "AROAX:s1", "arn": "arn:aws:sts::222222222222:assumed-role/Admin/s1"},
+        },
+    )
+    out = rows(record)
+    session = "arn:aws:sts::222222222222:assumed-role/Admin/s1"
+    role = "arn:aws:iam::222222222222:role/Admin"
+    assert {(s["session"], s["parent"]) for s in out["merge_sessions"]} == {(session, role)}
+    assert ("ASIAADMIN00000000001", session) in {(o["accessKeyId"], o["principal"]) for o in out["merge_key_owners"]}
+    [minted] = [k for k in out["merge_access_keys"] if k["accessKeyId"] == "ASIAADMIN00000000001"]
+    assert minted["kind"] == "temporary" and minted["props"]["expiration"] == "2026-01-07T03:25:18Z"
+    assert {(e["verb"], e["target"]) for e in out["merge_effects_on_principals"]} == {("ASSUMED", role)}
+    assert "SECRET" not in out["merge_events"][0]["props"]["responseElements"]
+
+
+def test_get_session_token_key_belongs_to_the_user() -> None:
+    record = rec(
+        "GetSessionToken",
+        source="sts",
+        requestParameters={"durationSeconds": 129600},
+        responseElements={"credentials": {"accessKeyId": "ASIASESSION000000001", "expiration": "Jan 8, 2026, 2:25:18 PM"}},
+    )
+    out = rows(record)
+    assert ("ASIASESSION000000001", "arn:aws:iam::111122223333:user/alice") in {(o["accessKeyId"], o["principal"]) for o in out["merge_key_owners"]}
+    assert [(i["via"], i["child"]) for i in out["merge_issued"]] == [("GetSessionToken", "ASIASESSION000000001")]
+
+
+def test_masked_key_ids_make_no_key_nodes() -> None:
+    identity = dict(ALICE, accessKeyId="AKIA****************")
+    out = rows(rec("ListUsers", identity=identity))
+    assert out["merge_access_keys"] == [] and out["merge_signed"] == []
+    assert out["merge_events"][0]["props"]["accessKeyId"] == "AKIA****************"
+
+
+def test_service_event_without_identity_type() -> None:
+    out = rows(rec("SharedSnapshotVolumeCreated", source="ec2", identity={"accountId": "1", "invokedBy": "ec2.amazonaws.com"}))
+    assert out["merge_principals"][0]["id"] == "service:ec2.amazonaws.com"
+
+
+def test_login_profile_and_policy_attachment() -> None:
+    profile = rows(rec("CreateLoginProfile", requestParameters={"userName": "bob", "passwordResetRequired": False}))
+    assert [(e["verb"], e["target"]) for e in profile["merge_effects_on_login_profiles"]] == [("CREATED", "arn:aws:iam::111122223333:user/bob/login-profile")]
+    attach = rows(rec("AttachUserPolicy", requestParameters={"userName": "bob", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    [effect] = attach["merge_effects_on_principals"]
+    assert effect["verb"] == "ATTACHED_POLICY" and effect["detail"]["policyArn"].endswith("AdministratorAccess")
+
+
+def test_generic_resources() -> None:
+    stop = rows(rec("StopLogging", source="cloudtrail", requestParameters={"name": "main"}))
+    assert [(e["verb"], e["target"]) for e in stop["merge_effects_on_resources"]] == [("STOPPED", "arn:aws:cloudtrail:us-east-1:111122223333:trail/main")]
+    read = rows(rec("GetObject", source="s3", eventCategory="Data", requestParameters={"bucketName": "b", "key": "k.txt"}))
+    assert [(e["verb"], e["target"]) for e in read["merge_effects_on_resources"]] == [("READ", "arn:aws:s3:::b/k.txt")]
+
+
+def test_verbs_and_times() -> None:
+    assert generic_verb("DeleteTrail", False) == "DELETED"
+    assert generic_verb("PutEventSelectors", False) == "MODIFIED"
+    assert generic_verb("ConsoleLogin", None) == "MODIFIED"
+    assert parse_aws_time("Jul 29, 2021 1:10:42 PM") == "2021-07-29T13:10:42Z"
+    assert parse_aws_time("Nov 30, 2024, 8:43:17 PM") == "2024-11-30T20:43:17Z"
+
+
+def test_usage_is_aggregated_per_key_action_and_outcome() -> None:
+    usage = [{"accessKeyId": "K", "action": "a", "succeeded": True, "eventID": str(i), "eventTime": f"2026-01-0{i}T00:00:00Z"} for i in range(1, 4)] + [
+        {"accessKeyId": "K", "action": "a", "succeeded": False, "eventID": "x", "eventTime": "2026-01-05T00:00:00Z"}
+    ]
+    out = {(r["succeeded"], r["count"], r["firstSeen"], r["lastSeen"]) for r in aggregate_key_usage(usage)}
+    assert out == {(True, 3, "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z"), (False, 1, "2026-01-05T00:00:00Z", "2026-01-05T00:00:00Z")}
