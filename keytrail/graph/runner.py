@@ -6,7 +6,7 @@ from typing import Any
 
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import get_query
-from keytrail.graph.schema import NODE_KEYS
+from keytrail.graph.schema import NODE_KEYS, RELATIONSHIP_TYPES
 
 
 def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -31,8 +31,9 @@ def store_stats(backend: Backend) -> dict[str, Any]:
     ``nodes`` and ``relationships`` count evidence only; the per-label and per-type
     counts include the bookkeeping (one LoadRun per load, one Incident per name).
     """
-    nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes")}
-    relationships = {row["type"]: row["count"] for row in run_query(backend, "stats-relationships")}
+    # Only keytrail's own labels and types count: a shared Neo4j may hold other data.
+    nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes") if row["label"] in NODE_KEYS}
+    relationships = {row["type"]: row["count"] for row in run_query(backend, "stats-relationships") if row["type"] in RELATIONSHIP_TYPES}
     incidents = run_query(backend, "incidents")
     return {
         "store": backend.name,

@@ -139,16 +139,18 @@ def test_reset_needs_yes_and_removes_only_keytrail_data(cli: tuple[list[str], di
     run(cli, "load", str(tmp_path / "in" / "AWSLogs"))
     refused = run(cli, "reset")
     assert refused.exit_code == 2
-    if "--neo4j" in cli[0]:
-        backend = request.getfixturevalue("neo4j_backend")
+    backend = request.getfixturevalue("neo4j_backend") if "--neo4j" in cli[0] else None
+    if backend is not None:
         backend.write("CREATE (:NotKeytrail {marker: 'keep me'})", {})
-    done = run(cli, "reset", "--yes")
-    assert done.exit_code == 0 and "Deleted" in done.stdout
-    assert json.loads(run(cli, "stats", "--json").stdout)["nodes"] == 0
-    if "--neo4j" in cli[0]:
-        kept = backend.read("MATCH (n:NotKeytrail) RETURN n.marker AS marker", {})
-        backend.write("MATCH (n:NotKeytrail) DELETE n", {})
-        assert kept == [{"marker": "keep me"}]
+    try:
+        done = run(cli, "reset", "--yes")
+        assert done.exit_code == 0 and "Deleted" in done.stdout
+        assert json.loads(run(cli, "stats", "--json").stdout)["nodes"] == 0
+        if backend is not None:
+            assert backend.read("MATCH (n:NotKeytrail) RETURN n.marker AS marker", {}) == [{"marker": "keep me"}]
+    finally:
+        if backend is not None:
+            backend.write("MATCH (n:NotKeytrail) DELETE n", {})
 
 
 def test_stats_names_the_store_and_never_prints_the_password(cli: tuple[list[str], dict[str, str]]) -> None:
