@@ -18,7 +18,7 @@ from typing import IO, Any
 import orjson
 
 from keytrail.graph.backends import Backend
-from keytrail.graph.transform import aggregate_key_usage, event_rows
+from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
 
@@ -181,8 +181,7 @@ class Ingest:
             for name, produced_rows in produced.items():
                 rows.setdefault(name, []).extend(produced_rows)
             self.summary.loaded += 1
-        rows["merge_key_usage"] = aggregate_key_usage(rows.get("merge_key_usage", []))
-        self.writer.write_rows(rows)
+        self.writer.write_rows(reduce_batch(rows))
         if retag:
             self.writer.write("add_incident_to_events", retag)
 

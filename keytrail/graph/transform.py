@@ -668,7 +668,9 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
     issuer = session_issuer(identity)
     if actor is not None and issuer is not None and actor["id"] != issuer["id"]:
         principals.append(_clean(issuer))
-        rows["merge_sessions"].append({"session": actor["id"], "parent": issuer["id"], "eventID": event_id, "rule": "userIdentity.sessionIssuer"})
+        rows["merge_sessions"].append(
+            {"session": actor["id"], "parent": issuer["id"], "eventID": event_id, "eventTime": event_time, "rule": "userIdentity.sessionIssuer"}
+        )
     if key is not None:
         rows["merge_access_keys"].append({"accessKeyId": key, "kind": key_kind(key), "props": {}})
         rows["merge_signed"].append({"eventID": event_id, "accessKeyId": key})
@@ -685,7 +687,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
     principals.extend(_clean(p) for p in meaning.principals)
     for session, parent, rule in meaning.sessions:
         principals.append(_clean(parent))
-        rows["merge_sessions"].append({"session": session["id"], "parent": parent["id"], "eventID": event_id, "rule": rule})
+        rows["merge_sessions"].append({"session": session["id"], "parent": parent["id"], "eventID": event_id, "eventTime": event_time, "rule": rule})
     born = {credential.access_key_id for credential in meaning.credentials}
     for credential in meaning.credentials:
         props = _clean(dict(credential.props))
@@ -710,7 +712,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
     for profile, owner, rule in meaning.login_profile_owners:
         principals.append(_clean(owner))
         rows["merge_login_profiles"].append({"id": profile, "props": {"userName": owner.get("name")}})
-        rows["merge_login_profile_owners"].append({"profile": profile, "principal": owner["id"], "eventID": event_id, "rule": rule})
+        rows["merge_login_profile_owners"].append({"profile": profile, "principal": owner["id"], "eventID": event_id, "eventTime": event_time, "rule": rule})
     for effect in meaning.effects:
         if not effect.key:
             continue
@@ -749,3 +751,31 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(agg["eventIDs"]) < 10:
             agg["eventIDs"].append(row["eventID"])
     return list(grouped.values())
+
+
+#: Relationship rows that keep only their earliest evidence, by the fields that identify the pair.
+_EARLIEST_EVIDENCE = {
+    "merge_key_owners": ("accessKeyId", "principal"),
+    "merge_sessions": ("session", "parent"),
+    "merge_login_profile_owners": ("profile", "principal"),
+}
+
+
+def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Collapse a batch's rows so the store's result does not depend on row order.
+
+    Key usage is summed per (key, action, outcome); ownership and session facts keep
+    their earliest evidence (time, then eventID). Backends apply the rows of one
+    ``UNWIND`` in different orders, so these choices are made here, once.
+    """
+    reduced = dict(rows_by_query)
+    reduced["merge_key_usage"] = aggregate_key_usage(rows_by_query.get("merge_key_usage", []))
+    for name, fields in _EARLIEST_EVIDENCE.items():
+        best: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows_by_query.get(name, []):
+            pair = tuple(row[f] for f in fields)
+            kept = best.get(pair)
+            if kept is None or (row["eventTime"], row["eventID"]) < (kept["eventTime"], kept["eventID"]):
+                best[pair] = row
+        reduced[name] = list(best.values())
+    return reduced

@@ -1,10 +1,16 @@
 // Purpose: A key belongs to its principal: seen in userIdentity, or named by the call that made it.
-// Mode: write; idempotent. The first evidence is kept (eventID, rule, firstSeen).
+// Mode: write; idempotent and independent of load order: the earliest evidence is kept
+//       (eventID, rule, firstSeen; ties broken by eventID).
 // Parameters:
 //   $rows: list<map{accessKeyId: string, principal: string, eventID: string, eventTime: string, rule: string}>
 // Returns: nothing
+// Rows arrive reduced to one per pair per batch (transform.reduce_batch), so the comparison
+// below only ever runs between batches, whatever order a backend applies rows in.
 UNWIND $rows AS row
 MATCH (k:AccessKey {accessKeyId: row.accessKeyId})
 MATCH (p:Principal {id: row.principal})
 MERGE (k)-[b:BELONGS_TO]->(p)
-ON CREATE SET b.eventID = row.eventID, b.rule = row.rule, b.firstSeen = row.eventTime
+WITH b, row, (b.firstSeen IS NULL OR row.eventTime < b.firstSeen
+              OR (row.eventTime = b.firstSeen AND row.eventID < b.eventID)) AS earlier
+FOREACH (_ IN CASE WHEN earlier THEN [1] ELSE [] END |
+  SET b.eventID = row.eventID, b.rule = row.rule, b.firstSeen = row.eventTime)

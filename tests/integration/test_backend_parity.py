@@ -1,0 +1,85 @@
+"""Every named analysis query gives identical rows on Neo4j and on the embedded FalkorDB."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keytrail.graph.backends import Backend
+from keytrail.graph.queries import analysis_queries
+from keytrail.graph.runner import reset_store, run_query
+from keytrail.ingest import Ingest
+from keytrail.loaders.files import FileSource
+from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
+from keytrail.sample.layout import write_jsonl
+
+SCENARIOS = {"workshop": workshop_incident(), "session-token": session_token_incident(), "cross-account": cross_account_incident()}
+CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
+
+#: Values to try for each parameter name; a query with a parameter not listed here fails the test.
+KEYS = ["AKIATFQR7NSC8Q4X20BJ", "AKIATFQR7NSC3ZO6PKAZ", "AKIANOTINTHESTORE000"]
+USERS = ["bert-jan", "malicious-iam-user", "benjamin", "nobody"]
+
+
+def _values() -> dict[str, list[Any]]:
+    keys = list(KEYS)
+    users = list(USERS)
+    for incident in SCENARIOS.values():
+        for record in incident.records:
+            identity = record.get("userIdentity") or {}
+            if isinstance(identity.get("accessKeyId"), str):
+                keys.append(identity["accessKeyId"])
+            if identity.get("type") == "IAMUser" and identity.get("userName"):
+                users.append(identity["userName"])
+            params = record.get("requestParameters") or {}
+            if record["eventName"] == "DeleteUser" and params.get("userName"):
+                users.append(params["userName"])
+    return {
+        "key": sorted(set(keys))[:40] + ["AKIANOTINTHESTORE000"],
+        "user": sorted(set(users)),
+        "incident": [None, "workshop", "invictus-aws-dataset", "no-such-incident"],
+        "category": [None, "persistence", "defense-evasion", "discovery"],
+    }
+
+
+@pytest.fixture(scope="module")
+def stores(falkordb_backend: Backend, neo4j_backend: Backend, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Backend]:
+    root = tmp_path_factory.mktemp("parity")
+    for name, incident in SCENARIOS.items():
+        write_jsonl(incident.records, root / f"{name}.jsonl")
+    for backend in (falkordb_backend, neo4j_backend):
+        reset_store(backend)
+        for name in SCENARIOS:
+            path = root / f"{name}.jsonl"
+            Ingest(backend, name, rejects_path=root / "rejects.jsonl").run(FileSource([path]), [str(path)])
+        for part in CORPUS_PARTS:
+            Ingest(backend, part, rejects_path=root / "rejects.jsonl").run(FileSource([corpus / part]), [part])
+    return [falkordb_backend, neo4j_backend]
+
+
+@pytest.mark.parametrize("name", [q.name for q in analysis_queries() if q.name not in ("load-runs",)])
+def test_identical_rows_on_both_stores(stores: list[Backend], name: str) -> None:
+    query = next(q for q in analysis_queries() if q.name == name)
+    values = _values()
+    unknown = [p.name for p in query.params if p.name not in values]
+    assert not unknown, f"add values for parameters {unknown} of {name} to this test"
+    combos = list(itertools.product(*(values[p.name] for p in query.params)))
+    nonempty = 0
+    for combo in combos:
+        params = {p.name: v for p, v in zip(query.params, combo, strict=True)}
+        falkordb_rows = run_query(stores[0], name, params)
+        neo4j_rows = run_query(stores[1], name, params)
+        assert falkordb_rows == neo4j_rows, (name, params)
+        nonempty += bool(falkordb_rows)
+    assert nonempty, f"{name} returned no rows for any parameters: the comparison proved nothing"
+
+
+def test_load_runs_match_but_for_their_ids(stores: list[Backend]) -> None:
+    def comparable(backend: Backend) -> list[tuple[Any, ...]]:
+        rows = run_query(backend, "load-runs")
+        return sorted((r["incident"], r["read"], r["loaded"], r["duplicates"], r["rejected"]) for r in rows)
+
+    assert comparable(stores[0]) == comparable(stores[1])
