@@ -38,7 +38,7 @@ def _values() -> dict[str, list[Any]]:
             if record["eventName"] == "DeleteUser" and params.get("userName"):
                 users.append(params["userName"])
     return {
-        "key": sorted(set(keys))[:40] + ["AKIANOTINTHESTORE000"],
+        "key": sorted(set(keys)),
         "user": sorted(set(users)),
         "incident": [None, "workshop", "invictus-aws-dataset", "no-such-incident"],
         "category": [None, "persistence", "defense-evasion", "discovery"],
