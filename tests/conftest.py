@@ -26,7 +26,7 @@ from keytrail.graph.runner import reset_store
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
-NEO4J_IMAGE = "neo4j:5.26.19-community"  # the tag docker-compose.yml pins
+NEO4J_IMAGE = "neo4j:5.26.30-community"  # the tag docker-compose.yml pins (a test checks they agree)
 
 
 def _free_port() -> int:

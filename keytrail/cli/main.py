@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from keytrail.cli import load, queries, reset, stats
+from keytrail.cli import demo, load, queries, reset, stats
 from keytrail.cli.settings import make_settings
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.command("stats")(stats.stats)
 app.command("queries")(queries.list_queries)
 app.command("query")(queries.query)
 app.command("reset")(reset.reset)
+app.command("demo")(demo.demo)
 
 
 def run() -> None:  # pragma: no cover - console script entry point
