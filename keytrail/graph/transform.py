@@ -634,6 +634,8 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "userType": (identity or {}).get("type"),
             "principal": actor["id"] if actor else None,
             "accessKeyId": (identity or {}).get("accessKeyId") or None,
+            # Marks the temporary keys of a console session, so a ConsoleLogin can be followed to them.
+            "sessionCredentialFromConsole": True if str(record.get("sessionCredentialFromConsole")).lower() == "true" else None,
             "verb": first_effect.verb if first_effect else None,
             "target": target or None,
             "targetType": first_effect.label if first_effect and target else None,
@@ -761,15 +763,37 @@ _EARLIEST_EVIDENCE = {
 }
 
 
+#: Node rows, by the field that identifies the node: one row per node per batch.
+_NODE_ROWS = {"merge_principals": "id", "merge_access_keys": "accessKeyId", "merge_resources": "id", "merge_login_profiles": "id"}
+
+
+def _combine_nodes(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """One row per node: later known values win, as the write queries' SET would make them."""
+    combined: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        kept = combined.get(row[key])
+        if kept is None:
+            combined[row[key]] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in row.items()}
+            continue
+        for name, value in row.items():
+            if isinstance(value, dict):
+                kept.setdefault(name, {}).update(value)
+            elif value is not None:
+                kept[name] = value
+    return list(combined.values())
+
+
 def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Collapse a batch's rows so the store's result does not depend on row order.
 
     Key usage is summed per (key, action, outcome); ownership and session facts keep
-    their earliest evidence (time, then eventID). Backends apply the rows of one
+    their earliest evidence (time, then eventID); node rows are combined per node. Backends apply the rows of one
     ``UNWIND`` in different orders, so these choices are made here, once.
     """
     reduced = dict(rows_by_query)
     reduced["merge_key_usage"] = aggregate_key_usage(rows_by_query.get("merge_key_usage", []))
+    for name, key in _NODE_ROWS.items():
+        reduced[name] = _combine_nodes(rows_by_query.get(name, []), key)
     for name, fields in _EARLIEST_EVIDENCE.items():
         best: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows_by_query.get(name, []):
