@@ -10,15 +10,16 @@ above this module knows which one it talks to: it runs named queries from
 from __future__ import annotations
 
 import atexit
+import fcntl
 import logging
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from keytrail.graph.queries import schema_statements
 
@@ -43,6 +44,14 @@ class Backend(Protocol):
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Run a write statement in one transaction, retrying transient failures; rows it returns."""
+        ...
+
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
+        """Run write statements as one unit where the store allows; seconds spent on each.
+
+        Neo4j runs them in one transaction, so a batch is stored whole or not at all. FalkorDB
+        runs each atomically; its unit of durability is the saved snapshot (see FalkorDBBackend).
+        """
         ...
 
     def apply_schema(self) -> None:
@@ -97,6 +106,11 @@ class Neo4jBackend:
             rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
             return rows
 
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
+        with self._driver.session(database=self._database) as session:
+            durations: list[float] = session.execute_write(_run_all, list(statements))
+            return durations
+
     def apply_schema(self) -> None:
         with self._driver.session(database=self._database) as session:
             for statement in schema_statements("neo4j"):
@@ -125,6 +139,11 @@ class FalkorDBBackend:
     calls :meth:`flush` (a synchronous SAVE) when it completes; if the process is
     killed mid-load, what was written since the last snapshot is lost, and running the
     same load again completes it because loads are idempotent.
+
+    One keytrail process at a time owns a store (an exclusive lock on ``keytrail.lock``,
+    released by the OS if the process dies). A redis-server left running by a process that
+    died is stopped without saving when the store is next opened: it may hold half a batch,
+    and a re-run load would count those events as duplicates and never complete them.
     """
 
     name = "falkordb"
@@ -136,6 +155,8 @@ class FalkorDBBackend:
             raise BackendError("the embedded store needs the falkordblite package (pip install falkordblite), or set NEO4J_URI to use Neo4j") from exc
         home.mkdir(parents=True, exist_ok=True)
         self.location = str(home / "keytrail.db")
+        self._lock = _lock_store(home)
+        _stop_orphaned_server(Path(self.location + ".settings"))
         self._db = FalkorDB(self.location)
         self._graph = self._db.select_graph(GRAPH_NAME)
 
@@ -148,10 +169,24 @@ class FalkorDBBackend:
             raise BackendError(f"FalkorDB refused the statement: {exc}") from exc
 
     def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return _rows(self._query(statement, params, read_only=True))
+        try:
+            return _rows(self._query(statement, params, read_only=True))
+        except BackendError as exc:
+            # A store nothing was ever written to has no graph key yet: it is simply empty.
+            if "empty key" in str(exc):
+                return []
+            raise
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return _rows(self._query(statement, params, read_only=False))
+
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
+        durations = []
+        for statement, params in statements:
+            began = time.perf_counter()
+            self._query(statement, params, read_only=False)
+            durations.append(time.perf_counter() - began)
+        return durations
 
     def apply_schema(self) -> None:
         for statement in schema_statements("falkordb"):
@@ -199,8 +234,55 @@ class FalkorDBBackend:
         except Exception:
             log.debug("fast close failed; using the library's shutdown", exc_info=True)
             self._db.close()
-            return
-        atexit.unregister(client._cleanup)
+        else:
+            atexit.unregister(client._cleanup)
+        finally:
+            self._lock.close()
+
+
+def _lock_store(home: Path) -> IO[str]:
+    """Take the store's exclusive lock, or fail with a message naming the holder."""
+    handle = (home / "keytrail.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise BackendError(
+            f"the embedded store in {home} is in use by keytrail process {holder}; wait for it to finish, or use Neo4j (NEO4J_URI) for shared use"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _stop_orphaned_server(registry: Path) -> None:
+    """Stop, without saving, a redis-server whose keytrail process died (we hold the lock now)."""
+    import json
+
+    if not registry.exists():
+        return
+    try:
+        settings = json.loads(registry.read_text())
+        pidfile = Path(settings.get("pidfile") or "")
+        pid = int(pidfile.read_text().strip()) if pidfile.is_file() else 0
+    except (OSError, ValueError):
+        pid, settings = 0, {}
+    if pid:
+        log.warning("stopping redis-server %s left by a keytrail process that died; unsaved writes are dropped", pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        else:
+            _wait_gone(pid)
+    socket_file = settings.get("unixsocket") if isinstance(settings, dict) else None
+    if socket_file:
+        shutil.rmtree(Path(socket_file).parent, ignore_errors=True)
+    registry.unlink(missing_ok=True)
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
@@ -222,6 +304,15 @@ def _collect(tx: Any, statement: str, params: dict[str, Any]) -> list[dict[str, 
     result = tx.run(statement, params)
     keys = result.keys()
     return [dict(zip(keys, record.values(), strict=True)) for record in result]
+
+
+def _run_all(tx: Any, statements: list[tuple[str, dict[str, Any]]]) -> list[float]:
+    durations = []
+    for statement, params in statements:
+        began = time.perf_counter()
+        tx.run(statement, params).consume()
+        durations.append(time.perf_counter() - began)
+    return durations
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ WRITE_ORDER: tuple[str, ...] = (
     "merge_sessions",
     "merge_issued",
     "merge_key_usage",
+    "set_key_status",
     "merge_effects_on_access_keys",
     "merge_effects_on_principals",
     "merge_effects_on_login_profiles",
@@ -257,6 +258,12 @@ def _params(record: dict[str, Any]) -> dict[str, Any]:
 
 def _response(record: dict[str, Any]) -> dict[str, Any]:
     value = record.get("responseElements")
+    if isinstance(value, str):
+        # Some pipelines deliver responseElements as JSON text; read it, or lineage is lost.
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
     return value if isinstance(value, dict) else {}
 
 
@@ -309,9 +316,9 @@ def _interpret_iam_sts(record: dict[str, Any], actor: dict[str, Any] | None, out
             owner = _user_target(record, actor, created.get("userName") or params.get("userName"))
             key = valid_key(created.get("accessKeyId"))
             if key:
-                props = {"status": created.get("status") or "Active", "createdAt": parse_aws_time(created.get("createDate"))}
+                props = {"createdAt": parse_aws_time(created.get("createDate"))}
                 out.credentials.append(Credential(key, owner, name, rule, props))
-                out.effects.append(Effect("CREATED", "AccessKey", key, rule))
+                out.effects.append(Effect("CREATED", "AccessKey", key, rule, detail={"status": created.get("status") or "Active"}))
             elif owner is not None:
                 # A failed call has no new key yet; keep the user it aimed at as the target.
                 out.effects.append(Effect("CREATED", "AccessKey", "", rule, node={"intendedOwner": owner["id"]}))
@@ -374,7 +381,12 @@ def _interpret_iam_sts(record: dict[str, Any], actor: dict[str, Any] | None, out
                     verb = {"Attach": "ATTACHED_POLICY", "Detach": "DETACHED_POLICY", "Put": "PUT_POLICY"}.get(action, "DELETED_POLICY")
                     out.effects.append(
                         Effect(
-                            verb, "Resource", gid, rule, node={"type": "AWS::IAM::Group", "name": group, "accountId": account}, detail=_policy_detail(params)
+                            verb,
+                            "Resource",
+                            gid,
+                            rule,
+                            node={"type": "AWS::IAM::Group", "name": group, "accountId": account, "arn": gid},
+                            detail=_policy_detail(params),
                         )
                     )
                 return True
@@ -444,7 +456,8 @@ def _minted(record: dict[str, Any], response: dict[str, Any], owner: dict[str, A
 
 _VERB_PREFIXES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("Create", "Run", "Import", "Allocate", "Register", "Upload", "Copy", "Restore"), "CREATED"),
-    (("Delete", "Terminate", "Deregister", "Remove", "Revoke", "Cancel", "ScheduleKeyDeletion", "Disassociate"), "DELETED"),
+    # Remove*/Revoke*/Disassociate* take something away from a resource that stays: MODIFIED, not DELETED.
+    (("Delete", "Terminate", "Deregister", "ScheduleKeyDeletion"), "DELETED"),
     (("Stop", "Disable", "Leave"), "STOPPED"),
     (("Start", "Enable", "Resume"), "STARTED"),
     (("Get", "List", "Describe", "Head", "Lookup", "BatchGet", "Search", "Select", "Decrypt", "Download", "Filter"), "READ"),
@@ -500,7 +513,8 @@ def _resource_from_params(record: dict[str, Any], actor: dict[str, Any] | None) 
             if isinstance(value, str) and value:
                 add(f"arn:aws:ec2:{region}:{account}:{kind}/{value}", rtype, value)
         items = ((params.get("instancesSet") or {}).get("items") or []) if isinstance(params.get("instancesSet"), dict) else []
-        if not items and isinstance(_response(record).get("instancesSet"), dict):
+        # RunInstances names no instance in its request (only imageId, counts): the ids are in the response.
+        if not any(isinstance(i, dict) and i.get("instanceId") for i in items) and isinstance(_response(record).get("instancesSet"), dict):
             items = _response(record)["instancesSet"].get("items") or []
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("instanceId"), str):
@@ -638,9 +652,9 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "sessionCredentialFromConsole": True if str(record.get("sessionCredentialFromConsole")).lower() == "true" else None,
             "verb": first_effect.verb if first_effect else None,
             "target": target or None,
-            "targetType": first_effect.label if first_effect and target else None,
+            "targetType": ("Principal" if not first_effect.key else first_effect.label) if first_effect and target else None,
             "requestParameters": _json_text(record.get("requestParameters")),
-            "responseElements": _json_text(_redact_tokens(record.get("responseElements"))),
+            "responseElements": _json_text(_redact_tokens(_response(record) or record.get("responseElements"))),
             "additionalEventData": _json_text(record.get("additionalEventData")),
             "resources": _json_text(record.get("resources")),
             "source": origin,
@@ -724,6 +738,8 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             rows["merge_resources"].append({"id": effect.key, "props": _clean(effect.node)})
         elif effect.label == "AccessKey" and effect.key not in born:
             rows["merge_access_keys"].append({"accessKeyId": effect.key, "kind": key_kind(effect.key), "props": {}})
+        if effect.label == "AccessKey" and effect.detail.get("status"):
+            rows["set_key_status"].append({"accessKeyId": effect.key, "status": effect.detail["status"], "eventTime": event_time, "eventID": event_id})
         rows[_EFFECT_QUERY[effect.label]].append(
             {"eventID": event_id, "target": effect.key, "verb": effect.verb, "rule": effect.rule, "eventTime": event_time, "detail": _clean(effect.detail)}
         )
@@ -787,13 +803,20 @@ def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, li
     """Collapse a batch's rows so the store's result does not depend on row order.
 
     Key usage is summed per (key, action, outcome); ownership and session facts keep
-    their earliest evidence (time, then eventID); node rows are combined per node. Backends apply the rows of one
+    their earliest evidence (time, then eventID); a key's status keeps its latest change;
+    node rows are combined per node. Backends apply the rows of one
     ``UNWIND`` in different orders, so these choices are made here, once.
     """
     reduced = dict(rows_by_query)
     reduced["merge_key_usage"] = aggregate_key_usage(rows_by_query.get("merge_key_usage", []))
     for name, key in _NODE_ROWS.items():
         reduced[name] = _combine_nodes(rows_by_query.get(name, []), key)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows_by_query.get("set_key_status", []):
+        kept = latest.get(row["accessKeyId"])
+        if kept is None or (row["eventTime"], row["eventID"]) > (kept["eventTime"], kept["eventID"]):
+            latest[row["accessKeyId"]] = row
+    reduced["set_key_status"] = list(latest.values())
     for name, fields in _EARLIEST_EVIDENCE.items():
         best: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows_by_query.get(name, []):

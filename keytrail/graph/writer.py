@@ -64,9 +64,25 @@ class GraphWriter:
             self.stats.add(query_name, len(chunk), time.perf_counter() - began)
 
     def write_rows(self, rows_by_query: dict[str, list[dict[str, Any]]]) -> None:
-        """Write one batch of transformed events: every query in dependency order."""
+        """Write one batch of transformed events: every query in dependency order, as one unit.
+
+        On Neo4j the batch is one transaction: events are stored together with all their
+        edges or not at all, so a load that dies mid-way can be completed by running it again
+        (stored events are skipped as duplicates, and they are complete).
+        """
+        self.ensure_schema()
+        names: list[str] = []
+        statements: list[tuple[str, dict[str, Any]]] = []
         for name in WRITE_ORDER:
-            self.write(name, rows_by_query.get(name, []))
+            rows = rows_by_query.get(name, [])
+            body = get_query(name).body
+            for start in range(0, len(rows), self.batch_size):
+                names.append(name)
+                statements.append((body, {"rows": list(rows[start : start + self.batch_size])}))
+        if not statements:
+            return
+        for name, (_, params), seconds in zip(names, statements, self.backend.write_many(statements), strict=True):
+            self.stats.add(name, len(params["rows"]), seconds)
 
     def existing_events(self, event_ids: Sequence[str]) -> dict[str, list[str]]:
         """Which of these eventIDs are stored already, with the incidents they carry."""

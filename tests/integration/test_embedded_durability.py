@@ -67,3 +67,29 @@ def test_an_interrupted_load_completes_when_run_again(tmp_path: Path) -> None:
         assert store_stats(backend)["events"] == len(records)
     finally:
         backend.close()
+
+
+def test_one_process_owns_a_store_at_a_time(tmp_path: Path) -> None:
+    import pytest
+
+    from keytrail.graph.backends import BackendError
+
+    owner = FalkorDBBackend(tmp_path / "home")
+    try:
+        held = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from pathlib import Path; from keytrail.graph.backends import FalkorDBBackend; FalkorDBBackend(Path(__import__('sys').argv[1]))",
+                str(tmp_path / "home"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert held.returncode != 0 and "in use by keytrail process" in held.stderr
+        with pytest.raises(BackendError, match="in use"):
+            FalkorDBBackend(tmp_path / "home")
+    finally:
+        owner.close()
+    FalkorDBBackend(tmp_path / "home").close()

@@ -102,3 +102,12 @@ def test_loading_again_under_another_incident_adds_no_events(loaded: dict[str, A
     assert (after["events"], after["nodes"], after["relationships"]) == (before["events"], before["nodes"], before["relationships"])
     incidents = {row["incident"]: row["events"] for row in after["incidents"]}
     assert incidents["workshop"] == incidents["workshop-copy"] == len(INCIDENT.records)
+
+
+def test_key_status_follows_the_latest_change(loaded: dict[str, Any]) -> None:
+    # CloudTrail files are not time-ordered; the status must still be the latest change's.
+    status = loaded["backend"].read(
+        "MATCH (k:AccessKey) WHERE k.accessKeyId IN $keys RETURN k.accessKeyId AS key, k.status AS status ORDER BY key",
+        {"keys": [LEAKED, DORMANT, ACTIVE]},
+    )
+    assert {r["key"]: r["status"] for r in status} == {LEAKED: "Deleted", DORMANT: "Active", ACTIVE: "Active"}

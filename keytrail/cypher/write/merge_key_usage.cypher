@@ -17,7 +17,7 @@ FOREACH (_ IN CASE WHEN row.succeeded THEN [1] ELSE [] END |
       u.lastSeen = CASE WHEN row.lastSeen > u.lastSeen THEN row.lastSeen ELSE u.lastSeen END)
 FOREACH (_ IN CASE WHEN row.succeeded THEN [] ELSE [1] END |
   MERGE (k)-[t:ATTEMPTED]->(a)
-  ON CREATE SET t.count = 0, t.eventIDs = [], t.firstSeen = row.firstSeen, t.lastSeen = row.lastSeen, t.rule = 'userIdentity.accessKeyId+errorCode'
+  ON CREATE SET t.count = 0, t.eventIDs = [], t.firstSeen = row.firstSeen, t.lastSeen = row.lastSeen, t.rule = 'userIdentity.accessKeyId+failed'
   SET t.count = t.count + row.count,
       t.eventIDs = (t.eventIDs + row.eventIDs)[0..10],
       t.firstSeen = CASE WHEN row.firstSeen < t.firstSeen THEN row.firstSeen ELSE t.firstSeen END,

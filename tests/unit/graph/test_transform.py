@@ -153,3 +153,48 @@ def test_usage_is_aggregated_per_key_action_and_outcome() -> None:
     ]
     out = {(r["succeeded"], r["count"], r["firstSeen"], r["lastSeen"]) for r in aggregate_key_usage(usage)}
     assert out == {(True, 3, "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z"), (False, 1, "2026-01-05T00:00:00Z", "2026-01-05T00:00:00Z")}
+
+
+def test_run_instances_targets_the_instances_in_the_response() -> None:
+    record = rec(
+        "RunInstances",
+        source="ec2",
+        requestParameters={"instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1}]}},
+        responseElements={"instancesSet": {"items": [{"instanceId": "i-0abc"}]}},
+    )
+    out = rows(record)
+    assert [(e["verb"], e["target"]) for e in out["merge_effects_on_resources"]] == [("CREATED", "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc")]
+
+
+def test_response_elements_as_json_text_still_give_lineage_and_are_redacted() -> None:
+    import json
+
+    response = json.dumps({"credentials": {"accessKeyId": "ASIASESSION000000002", "sessionToken": "SECRET", "expiration": "Jan 8, 2026, 2:25:18 PM"}})
+    out = rows(rec("GetSessionToken", source="sts", responseElements=response))
+    assert [i["child"] for i in out["merge_issued"]] == ["ASIASESSION000000002"]
+    assert "SECRET" not in out["merge_events"][0]["props"]["responseElements"]
+
+
+def test_failed_create_access_key_targets_the_user() -> None:
+    props = rows(rec("CreateAccessKey", requestParameters={"userName": "bob"}, errorCode="AccessDenied"))["merge_events"][0]["props"]
+    assert (props["target"], props["targetType"]) == ("arn:aws:iam::111122223333:user/bob", "Principal")
+
+
+def test_key_status_keeps_the_latest_change_whatever_the_order() -> None:
+    from keytrail.graph.transform import reduce_batch
+
+    key = "AKIABOB0000000000001"
+    delete = rows(rec("DeleteAccessKey", requestParameters={"userName": "bob", "accessKeyId": key}, eventTime="2026-01-07T03:00:00Z"))
+    create = rows(
+        rec(
+            "CreateAccessKey",
+            requestParameters={"userName": "bob"},
+            responseElements={"accessKey": {"userName": "bob", "accessKeyId": key, "status": "Active"}},
+        )
+    )
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for part in (delete, create):
+        for name, values in part.items():
+            merged.setdefault(name, []).extend(values)
+    assert [(r["accessKeyId"], r["status"]) for r in reduce_batch(merged)["set_key_status"]] == [(key, "Deleted")]
+    assert generic_verb("RevokeSecurityGroupIngress", False) == "MODIFIED"
