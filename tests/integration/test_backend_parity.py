@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import keytrail
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import analysis_queries
 from keytrail.graph.runner import reset_store, run_query
@@ -37,11 +39,28 @@ def _values() -> dict[str, list[Any]]:
             params = record.get("requestParameters") or {}
             if record["eventName"] == "DeleteUser" and params.get("userName"):
                 users.append(params["userName"])
+    leaked = [s.facts.leaked_key.access_key_id for s in SCENARIOS.values()] + ["AKIATFQR7NSC8Q4X20BJ"]
+    mapping = json.loads((Path(keytrail.__file__).parent / "data" / "attack_mapping.json").read_text())
+    # List-valued parameters get a few whole lists each: the product of all of them would be huge.
     return {
         "key": sorted(set(keys)),
         "user": sorted(set(users)),
         "incident": [None, "workshop", "invictus-aws-dataset", "no-such-incident"],
         "category": [None, "persistence", "defense-evasion", "discovery"],
+        "since": ["", "2026-01-07T02:30:00Z"],
+        "credentials": [[{"id": k, "since": ""} for k in leaked], [{"id": "AKIANOTINTHESTORE000", "since": ""}]],
+        "logins": [
+            [
+                {"user": "arn:aws:iam::444455556666:user/support-audit", "since": ""},
+                {"user": "arn:aws:iam::123837392027:user/stratus-red-team-nmfalu-gfjyeaypjt", "since": ""},
+            ]
+        ],
+        "actions": [sorted(mapping["events"]), ["iam:CreateAccessKey"]],
+        "keys": [leaked],
+        "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan"]],
+        "from": ["2000-01-01T00:00:00Z"],
+        "to": ["2030-01-01T00:00:00Z"],
+        "maxUses": [5, 1000],
     }
 
 
