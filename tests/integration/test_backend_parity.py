@@ -17,8 +17,9 @@ from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
 from keytrail.sample.layout import write_jsonl
+from keytrail.sample.workshop import Incident
 
-SCENARIOS = {"workshop": workshop_incident(), "session-token": session_token_incident(), "cross-account": cross_account_incident()}
+SCENARIOS: dict[str, Incident[Any]] = {"workshop": workshop_incident(), "session-token": session_token_incident(), "cross-account": cross_account_incident()}
 CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
 
 #: Values to try for each parameter name; a query with a parameter not listed here fails the test.
