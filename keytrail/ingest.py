@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import IO, Any
 import orjson
 
 from keytrail.graph.backends import Backend
+from keytrail.graph.queries import get_query
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
@@ -58,6 +59,8 @@ class LoadSummary:
 
 
 ProgressCallback = Callable[[LoadSummary, LoaderItem], None]
+#: Told, after a write, which origins are now stored completely: every item read, written, none rejected.
+OriginsLoadedCallback = Callable[[list[str]], None]
 
 
 class _Rejects:
@@ -96,6 +99,7 @@ class Ingest:
         rejects_path: Path | None = None,
         progress: ProgressCallback | None = None,
         run_id: str | None = None,
+        on_origins_loaded: OriginsLoadedCallback | None = None,
     ) -> None:
         self.writer = GraphWriter(backend, batch_size)
         self.backend = backend
@@ -106,6 +110,11 @@ class Ingest:
         self._progress = progress
         self._batch: dict[str, SourceRecord] = {}
         self._last_origin: str | None = None
+        # Origins read to the end whose records may still sit in the unwritten batch, and
+        # origins with a rejection (never reported as loaded: a later load reads them again).
+        self._on_origins_loaded = on_origins_loaded
+        self._ended: list[str] = []
+        self._spoiled: set[str] = set()
 
     def run(self, items: Iterable[LoaderItem], inputs: list[str]) -> LoadSummary:
         """Read every item, write in batches, record the load, and make it durable."""
@@ -117,7 +126,10 @@ class Ingest:
                 self._take(item)
                 if self._progress is not None:
                     self._progress(self.summary, item)
+            if self._last_origin is not None:
+                self._ended.append(self._last_origin)
             self._flush()
+            self._report_loaded_origins()
         finally:
             self._rejects.close()
         self.summary.seconds = time.perf_counter() - began
@@ -129,6 +141,8 @@ class Ingest:
 
     def _take(self, item: LoaderItem) -> None:
         if item.origin != self._last_origin:
+            if self._last_origin is not None:
+                self._ended.append(self._last_origin)
             self._last_origin = item.origin
             self.summary.origins += 1
         if isinstance(item, SkippedFile):
@@ -149,9 +163,21 @@ class Ingest:
         self._batch[event_id] = item
         if len(self._batch) >= self.batch_size:
             self._flush()
+            self._report_loaded_origins()
+
+    def _report_loaded_origins(self) -> None:
+        ended, self._ended = self._ended, []
+        if self._on_origins_loaded is None:
+            self._spoiled.clear()
+            return
+        loaded = [origin for origin in ended if origin not in self._spoiled]
+        self._spoiled.difference_update(ended)
+        if loaded:
+            self._on_origins_loaded(loaded)
 
     def _reject(self, rejection: Rejection, *, counted: bool = False) -> None:
         self._rejects.add(rejection)
+        self._spoiled.add(rejection.origin)
         where = rejection.origin if rejection.index is None else f"{rejection.origin} record {rejection.index}"
         if len(self.summary.problems) < 50:
             self.summary.problems.append(f"{where}: {rejection.reason}")
@@ -201,3 +227,33 @@ class Ingest:
                 "rejectedOrigins": s.rejected_origins,
             },
         )
+
+
+class ObjectManifest:
+    """Which stored objects (S3 log files) the store holds completely, by URI and ETag, per incident.
+
+    A source that reads objects asks :meth:`complete` what it can skip, and records
+    with :meth:`record` what a load finished (see ``Ingest(on_origins_loaded=...)``).
+    The records are ``LoadedObject`` nodes; a changed ETag (the object was replaced)
+    starts the object's incident list afresh.
+    """
+
+    def __init__(self, backend: Backend, incident: str, run_id: str) -> None:
+        self.writer = GraphWriter(backend)
+        self.backend = backend
+        self.incident = incident
+        self.run_id = run_id
+
+    def complete(self, uris: Sequence[str]) -> dict[str, str]:
+        """For each URI loaded completely under this incident before, the ETag it had."""
+        if not uris:
+            return {}
+        self.writer.ensure_schema()
+        rows = self.backend.read(get_query("find_loaded_objects").body, {"uris": list(uris)})
+        return {str(row["uri"]): str(row["etag"]) for row in rows if self.incident in (row["incidents"] or [])}
+
+    def record(self, objects: Sequence[tuple[str, str, int]]) -> None:
+        """Remember ``(uri, etag, size)`` objects whose every record is now stored."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows = [{"uri": uri, "etag": etag, "size": size, "incident": self.incident, "runId": self.run_id, "loadedAt": now} for uri, etag, size in objects]
+        self.writer.write("merge_loaded_objects", rows)

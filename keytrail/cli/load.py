@@ -1,10 +1,17 @@
-"""``keytrail load``: read CloudTrail records from files into the store under an incident name."""
+"""``keytrail load``: read CloudTrail records into the store under an incident name.
+
+Targets are local files and directories, a trail's bucket (``s3://BUCKET[/PREFIX]``),
+an Athena table (``athena://DATABASE.TABLE``) or the ``lookup-events`` API. Every
+target feeds the same load, so de-duplication, rejects and the summary are the same
+whatever the records came from.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,57 +20,239 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
-from keytrail.ingest import Ingest, LoadSummary
-from keytrail.loaders.files import FileSource
+from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, new_run_id
+from keytrail.loaders.athena import AthenaSource
+from keytrail.loaders.lookup_events import LookupEventsSource
 from keytrail.loaders.records import LoaderItem
+from keytrail.loaders.s3 import S3Source
+from keytrail.loaders.sources import (
+    DEFAULT_MARGIN_DAYS,
+    DEFAULT_MAX_ATTEMPTS,
+    PathSource,
+    Source,
+    SourceError,
+    SourceOptions,
+    TimeWindow,
+    check_options,
+    kind_of,
+    open_source,
+    parse_time,
+)
+
+#: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
+EXIT_SOURCE = 4
+_CLOUD = "Cloud sources (s3://, athena://, lookup-events)"
+_ATHENA = "Athena"
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:,.1f} MB"
 
 
 class _Progress:
-    """Files, records and records/s on standard error while a load runs."""
+    """Files (or objects), bytes and records/s on standard error while a load runs."""
 
-    def __init__(self, progress: Progress, task: TaskID) -> None:
+    def __init__(self, progress: Progress, task: TaskID, sources: Sequence[Source], files: int) -> None:
         self._progress = progress
         self._task = task
+        self._sources = sources
+        self._files = files
         self._began = time.perf_counter()
         self._shown = 0.0
+        self._summary: LoadSummary | None = None
 
-    def __call__(self, summary: LoadSummary, item: LoaderItem) -> None:
+    def _cloud(self) -> tuple[int, int, list[str]]:
+        total = done = 0
+        words: list[str] = []
+        for source in self._sources:
+            if isinstance(source, S3Source):
+                p = source.progress
+                total += p.to_download if p.listing_done else 0
+                done += p.downloaded
+                words.append(f"{_megabytes(p.downloaded_bytes)} downloaded" if p.listing_done else f"listing s3 ({p.list_requests:,} requests)")
+            elif isinstance(source, AthenaSource):
+                words.append(f"athena {source.progress.state}")
+            elif isinstance(source, LookupEventsSource):
+                words.append(f"{source.progress.requests:,} LookupEvents requests")
+        return total, done, words
+
+    def refresh(self, *, force: bool = False) -> None:
         now = time.perf_counter()
-        if now - self._shown < 0.1:
+        if not force and now - self._shown < 0.1:
             return
         self._shown = now
-        rate = summary.read / max(now - self._began, 1e-6)
-        self._progress.update(self._task, completed=max(summary.origins - 1, 0), description=f"{summary.read:,} records, {rate:,.0f} records/s")
+        summary = self._summary
+        read = summary.read if summary else 0
+        rate = read / max(now - self._began, 1e-6)
+        total, done, words = self._cloud()
+        files_done = min(summary.origins, self._files) if summary else 0
+        description = ", ".join([f"{read:,} records", f"{rate:,.0f} records/s", *words])
+        self._progress.update(self._task, total=self._files + total or None, completed=files_done + done, description=description)
+
+    def __call__(self, summary: LoadSummary, item: LoaderItem) -> None:
+        self._summary = summary
+        self.refresh()
+
+    def on_source_progress(self, _progress: Any) -> None:
+        self.refresh()
 
 
 def load(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked recursively).", exists=True)],
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files or directories (walked recursively), s3://BUCKET or s3://BUCKET/PREFIX, athena://DATABASE.TABLE, or lookup-events.", metavar="TARGET..."
+        ),
+    ],
     incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.")] = "default",
     batch_size: Annotated[int, typer.Option(help="Events per write transaction.", min=1)] = DEFAULT_BATCH_SIZE,
     rejects: Annotated[Path | None, typer.Option(help="Where to keep rejected records (JSON lines). Default: ./keytrail-rejects-<run>.jsonl")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    start: Annotated[
+        str | None, typer.Option(help="Only records at or after this time (ISO 8601; UTC unless an offset is given).", rich_help_panel=_CLOUD)
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Only records at or before this time; a date alone means its last second.", rich_help_panel=_CLOUD)] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account id to read (repeat for several). Default: all.", rich_help_panel=_CLOUD)
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Region to read (repeat). Default: all (S3, Athena), the session's region (lookup-events).", rich_help_panel=_CLOUD),
+    ] = None,
+    org_id: Annotated[
+        str | None, typer.Option("--org-id", help="Organisation id of an organisation trail (S3). Default: found by listing.", rich_help_panel=_CLOUD)
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="AWS profile. Default: the standard chain (AWS_PROFILE, environment, instance role).", rich_help_panel=_CLOUD)
+    ] = None,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", help="Only events made with this access key id (Athena, lookup-events; repeat).", rich_help_panel=_CLOUD)
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Concurrent S3 downloads.", min=1, rich_help_panel=_CLOUD)] = 8,
+    margin_days: Annotated[
+        float,
+        typer.Option(help="How long after --end records may still be delivered, in days (0.25 = 6 h); read too (S3, Athena).", min=0, rich_help_panel=_CLOUD),
+    ] = DEFAULT_MARGIN_DAYS,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per AWS call before throttling is an error.", min=1, rich_help_panel=_CLOUD)
+    ] = DEFAULT_MAX_ATTEMPTS,
+    event_name: Annotated[list[str] | None, typer.Option("--event-name", help="Only events of this name (repeat).", rich_help_panel=_ATHENA)] = None,
+    workgroup: Annotated[str | None, typer.Option(help="Athena workgroup.", rich_help_panel=_ATHENA)] = None,
+    output: Annotated[str | None, typer.Option(help="Athena query result location (s3://…), unless the workgroup sets one.", rich_help_panel=_ATHENA)] = None,
+    all_time: Annotated[
+        bool, typer.Option("--all", help="Allow an Athena query without --start (scans, and bills, the whole table).", rich_help_panel=_ATHENA)
+    ] = False,
+    date_partition: Annotated[
+        str | None, typer.Option(help="The table's date partition column. Default: found from the table.", rich_help_panel=_ATHENA)
+    ] = None,
+    date_format: Annotated[str | None, typer.Option(help="Its format, e.g. yyyy/MM/dd. Default: the projection's format.", rich_help_panel=_ATHENA)] = None,
+    region_partition: Annotated[
+        str | None, typer.Option(help="The table's region partition column. Default: found from the table.", rich_help_panel=_ATHENA)
+    ] = None,
+    account_partition: Annotated[
+        str | None, typer.Option(help="The table's account partition column. Default: found from the table.", rich_help_panel=_ATHENA)
+    ] = None,
 ) -> None:
     """Load CloudTrail records: S3 log files (.json, .json.gz), JSON lines, lookup-events output,
-    EventBridge events, arrays or single records. Exits 1 if anything was rejected."""
+    EventBridge events, arrays or single records, from disk, from a trail's bucket, from Athena or
+    from the LookupEvents API. Exits 1 if anything was rejected, 4 if a cloud source cannot be read."""
     settings = settings_of(ctx)
-    source = FileSource(paths)
-    total = sum(1 for _ in source.files())
+    try:
+        window = TimeWindow(parse_time(start) if start else None, parse_time(end, end=True) if end else None)
+        options = SourceOptions(
+            window=window,
+            accounts=tuple(account or ()),
+            regions=tuple(region or ()),
+            org_id=org_id,
+            profile=profile,
+            keys=tuple(key or ()),
+            event_names=tuple(event_name or ()),
+            workgroup=workgroup,
+            output=output,
+            all_time=all_time,
+            workers=workers,
+            margin_days=margin_days,
+            date_partition=date_partition,
+            date_format=date_format,
+            region_partition=region_partition,
+            account_partition=account_partition,
+            max_attempts=max_attempts,
+        )
+        kinds = {kind_of(target) for target in targets}
+        # Cloud options must mean something for every cloud target; with files alone, none is accepted.
+        for kind in kinds - {"path"} or {"path"}:
+            check_options(kind, options)
+        for target in targets:
+            if kind_of(target) == "path" and not Path(target).exists():
+                raise SourceError(f"no such file or directory: {target}")
+    except SourceError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
     err = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with open_store(settings) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
-        task = progress.add_task("starting", total=total)
-        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, progress=_Progress(progress, task))
-        summary = ingest.run(source, [str(p) for p in paths])
-    report(summary, as_json=as_json)
+        run_id = new_run_id()
+        manifest = ObjectManifest(backend, incident, run_id)
+        try:
+            sources = [open_source(target, options, manifest=manifest) for target in targets]
+        except SourceError as exc:
+            _fail(err, exc)
+        for warning in (w for s in sources for w in getattr(s, "warnings", ())):
+            err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+        files = sum(sum(1 for _ in s.files.files()) for s in sources if isinstance(s, PathSource))
+        task = progress.add_task("starting", total=files or None)
+        shown = _Progress(progress, task, sources, files)
+        for source in sources:
+            if isinstance(source, S3Source | LookupEventsSource):
+                source.on_progress = shown.on_source_progress
+        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
+        try:
+            summary = ingest.run(_chain(sources), list(targets))
+        except SourceError as exc:
+            _fail(err, exc)
+    report(summary, as_json=as_json, sources=[_describe(s) for s in sources if not isinstance(s, PathSource)])
     if not summary.ok:
         raise typer.Exit(1)
 
 
-def report(summary: LoadSummary, *, as_json: bool) -> None:
-    """Print what a load did: the accounting line, and where rejected records went."""
+def _fail(err: Console, exc: SourceError) -> NoReturn:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(EXIT_SOURCE) from exc
+
+
+def _chain(sources: Sequence[Source]) -> Iterator[LoaderItem]:
+    for source in sources:
+        yield from source
+
+
+def _tell(sources: Sequence[Source]) -> Callable[[list[str]], None]:
+    """The load's 'origins stored' notice, passed to every source that keeps a manifest."""
+    listeners = [s.origins_loaded for s in sources if isinstance(s, S3Source)]
+
+    def told(origins: list[str]) -> None:
+        for listener in listeners:
+            listener(origins)
+
+    return told
+
+
+def _describe(source: Source) -> dict[str, Any]:
+    """What a cloud source did, for the summary."""
+    kind = "s3" if isinstance(source, S3Source) else "athena" if isinstance(source, AthenaSource) else "lookup-events"
+    described: dict[str, Any] = {"target": source.target, "kind": kind}
+    if isinstance(source, S3Source | AthenaSource | LookupEventsSource):
+        described.update(source.progress.as_dict())
+    return described
+
+
+def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, Any]] = ()) -> None:
+    """Print what a load did: the accounting line, what each cloud source did, and where rejected records went."""
     if as_json:
-        print_json(summary.as_dict())
+        data = summary.as_dict()
+        if sources:
+            data["sources"] = list(sources)
+        print_json(data)
         return
     console = Console()
     console.print(f"Loaded [bold]{summary.loaded:,}[/bold] events into incident [bold]{summary.incident}[/bold] ({summary.store}) in {summary.seconds:.1f} s.")
@@ -72,6 +261,8 @@ def report(summary: LoadSummary, *, as_json: bool) -> None:
         f"+ {summary.rejected:,} rejected; {summary.origins:,} files, {summary.skipped_origins:,} skipped "
         f"(digests, empty), {summary.rejected_origins:,} unreadable."
     )
+    for source in sources:
+        console.print(_source_line(source), highlight=False)
     if summary.problems:
         err = Console(stderr=True)
         for problem in summary.problems[:20]:
@@ -79,3 +270,17 @@ def report(summary: LoadSummary, *, as_json: bool) -> None:
         if len(summary.problems) > 20:
             err.print(f"... and more: see {summary.rejects_path}")
         err.print(f"Rejected records are kept in {summary.rejects_path}")
+
+
+def _source_line(source: dict[str, Any]) -> str:
+    if source["kind"] == "s3":
+        return (
+            f"{source['target']}: {source['listed']:,} log files listed ({_megabytes(source['listed_bytes'])}) with {source['list_requests']:,} list requests; "
+            f"{source['downloaded']:,} downloaded ({_megabytes(source['downloaded_bytes'])}), {source['already_loaded']:,} already loaded, "
+            f"{source['pruned_by_delivery_time']:,} delivered outside the window; {source['outside_window']:,} records outside the window "
+            "not loaded (not counted as read)."
+        )
+    if source["kind"] == "athena":
+        cost = f"about ${source['cost_usd']:.4f} at $5/TB"
+        return f"{source['target']}: Athena query {source['query_id']} scanned {_megabytes(source['scanned_bytes'])} ({cost}); {source['rows']:,} rows."
+    return f"lookup-events: {source['requests']:,} requests, {source['events']:,} events; {source['outside_window']:,} outside the window."
