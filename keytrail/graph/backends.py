@@ -359,9 +359,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-BackendFactory = Callable[[], Backend]
-
-
 def open_backend(neo4j: Neo4jSettings | None, home: Path | None = None) -> Backend:
     """Neo4j when settings are given, else the embedded store in ``home``."""
     if neo4j is not None:
