@@ -46,8 +46,8 @@ class Backend(Protocol):
         """Run a write statement in one transaction, retrying transient failures; rows it returns."""
         ...
 
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
-        """Run write statements as one unit where the store allows; seconds spent on each.
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
+        """Run write statements as one unit where the store allows; seconds spent on each, and its rows.
 
         Neo4j runs them in one transaction, so a batch is stored whole or not at all. FalkorDB
         runs each atomically; its unit of durability is the saved snapshot (see FalkorDBBackend).
@@ -106,10 +106,10 @@ class Neo4jBackend:
             rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
             return rows
 
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
         with self._driver.session(database=self._database) as session:
-            durations: list[float] = session.execute_write(_run_all, list(statements))
-            return durations
+            results: list[tuple[float, list[dict[str, Any]]]] = session.execute_write(_run_all, list(statements))
+            return results
 
     def apply_schema(self) -> None:
         with self._driver.session(database=self._database) as session:
@@ -183,13 +183,13 @@ class FalkorDBBackend:
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return _rows(self._query(statement, params, read_only=False))
 
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[float]:
-        durations = []
+    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
+        results = []
         for statement, params in statements:
             began = time.perf_counter()
-            self._query(statement, params, read_only=False)
-            durations.append(time.perf_counter() - began)
-        return durations
+            rows = _rows(self._query(statement, params, read_only=False))
+            results.append((time.perf_counter() - began, rows))
+        return results
 
     def apply_schema(self) -> None:
         for statement in schema_statements("falkordb"):
@@ -336,13 +336,13 @@ def _collect(tx: Any, statement: str, params: dict[str, Any]) -> list[dict[str, 
     return [dict(zip(keys, record.values(), strict=True)) for record in result]
 
 
-def _run_all(tx: Any, statements: list[tuple[str, dict[str, Any]]]) -> list[float]:
-    durations = []
+def _run_all(tx: Any, statements: list[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
+    results = []
     for statement, params in statements:
         began = time.perf_counter()
-        tx.run(statement, params).consume()
-        durations.append(time.perf_counter() - began)
-    return durations
+        rows = _collect(tx, statement, params)
+        results.append((time.perf_counter() - began, rows))
+    return results
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

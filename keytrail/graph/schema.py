@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from keytrail.graph.effects import WRITE_PLAN, effect_types
+
 #: Node label -> the property that identifies a node of that label.
 NODE_KEYS: Final[dict[str, str]] = {
     "Event": "eventID",
@@ -37,30 +39,12 @@ EVENT_RELATIONSHIPS: Final[frozenset[str]] = frozenset(
     }
 )
 
-#: Effects of a *successful* event on the thing it acted on: (Event)-[:VERB]->(target).
-#: A failed call never gets one of these; it keeps its intended ``verb`` and ``target``
-#: as properties of the Event, and counts on the credential's ATTEMPTED edge.
-EFFECTS: Final[frozenset[str]] = frozenset(
-    {
-        "CREATED",
-        "MINTED",  # temporary credentials issued by STS
-        "ASSUMED",  # the role an AssumeRole* call assumed
-        "DELETED",
-        "DEACTIVATED",
-        "ACTIVATED",
-        "UPDATED",
-        "MODIFIED",
-        "STOPPED",
-        "STARTED",
-        "ATTACHED_POLICY",
-        "DETACHED_POLICY",
-        "PUT_POLICY",
-        "DELETED_POLICY",
-        "ADDED_TO_GROUP",
-        "REMOVED_FROM_GROUP",
-        "READ",
-    }
-)
+#: Effects of a *successful* event on the thing it acted on: (Event)-[:VERB]->(target), as the
+#: write plan (``keytrail.graph.effects``) declares them. A failed call never gets one of these;
+#: it keeps its intended ``verb`` and ``target`` as properties of the Event, and counts on the
+#: credential's ATTEMPTED edge. ``OPENED`` marks a door: a principal or resource through which
+#: sessions no call of the attacker minted can come (a trust policy, a function's role, ...).
+EFFECTS: Final[frozenset[str]] = effect_types()
 
 #: Facts between entities, each carrying the eventID and rule that produced it.
 ENTITY_RELATIONSHIPS: Final[frozenset[str]] = frozenset(
@@ -78,4 +62,4 @@ ENTITY_RELATIONSHIPS: Final[frozenset[str]] = frozenset(
 RELATIONSHIP_TYPES: Final[frozenset[str]] = EVENT_RELATIONSHIPS | EFFECTS | ENTITY_RELATIONSHIPS
 
 #: The target labels an effect can point at, by the write query that handles them.
-EFFECT_TARGET_LABELS: Final[tuple[str, ...]] = ("AccessKey", "Principal", "LoginProfile", "Resource")
+EFFECT_TARGET_LABELS: Final[tuple[str, ...]] = tuple(WRITE_PLAN)

@@ -13,11 +13,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import get_query
 from keytrail.graph.transform import WRITE_ORDER
 
 log = logging.getLogger(__name__)
+
+
+class WriteIncomplete(RuntimeError):
+    """A write query reported fewer landed rows than it was sent: something read would be lost."""
+
+
+def check_landed(query_name: str, rows: Sequence[dict[str, Any]], result: list[dict[str, Any]]) -> None:
+    """Compare the rows a write query says landed with the rows it was sent.
+
+    Every write query that takes ``$rows`` returns ``landed`` (its header says so). A row
+    whose nodes were not found, or whose verb no branch of the statement writes, lands
+    nothing; that is a defect of keytrail, and the load stops with the first such row.
+    """
+    landed = sum(int(r.get("landed") or 0) for r in result)
+    if landed != len(rows):
+        sample = orjson.dumps(rows[0], default=str).decode()[:300] if rows else ""
+        raise WriteIncomplete(f"write query {query_name}: {len(rows) - landed} of {len(rows)} rows wrote nothing they should have (a row: {sample})")
+
 
 #: Rows per transaction. Relationship merges onto hub nodes (an Action called a million
 #: times) are the costly ones; this size keeps each transaction well under a second.
@@ -60,8 +80,10 @@ class GraphWriter:
         for start in range(0, len(rows), self.batch_size):
             chunk = list(rows[start : start + self.batch_size])
             began = time.perf_counter()
-            self.backend.write(query.body, {"rows": chunk})
+            result = self.backend.write(query.body, {"rows": chunk})
             self.stats.add(query_name, len(chunk), time.perf_counter() - began)
+            if "landed" in query.returns:
+                check_landed(query_name, chunk, result)
 
     def write_rows(self, rows_by_query: dict[str, list[dict[str, Any]]]) -> None:
         """Write one batch of transformed events: every query in dependency order, as one unit.
@@ -81,8 +103,10 @@ class GraphWriter:
                 statements.append((body, {"rows": list(rows[start : start + self.batch_size])}))
         if not statements:
             return
-        for name, (_, params), seconds in zip(names, statements, self.backend.write_many(statements), strict=True):
+        for name, (_, params), (seconds, result) in zip(names, statements, self.backend.write_many(statements), strict=True):
             self.stats.add(name, len(params["rows"]), seconds)
+            if "landed" in get_query(name).returns:
+                check_landed(name, params["rows"], result)
 
     def existing_events(self, event_ids: Sequence[str]) -> dict[str, list[str]]:
         """Which of these eventIDs are stored already, with the incidents they carry."""

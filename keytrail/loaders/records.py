@@ -8,10 +8,10 @@ be loaded; everything it refuses is kept, with the reason, in the rejects file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+from keytrail.model.time import event_time_of, normalise_time
 
 #: Fields that must be strings when present. Every other field is optional (primer §1).
 _STRING_FIELDS = (
@@ -30,7 +30,6 @@ _STRING_FIELDS = (
     "eventVersion",
 )
 _OBJECT_FIELDS = ("userIdentity", "requestParameters", "additionalEventData")
-_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,41 +81,7 @@ class SkippedFile:
 
 LoaderItem = SourceRecord | Rejection | SkippedFile
 
-
-def normalise_time(value: str) -> tuple[str, int]:
-    """Parse a CloudTrail timestamp into canonical UTC text and epoch seconds.
-
-    CloudTrail writes ``2026-01-07T02:25:18Z``; other pipelines add fractions or an
-    offset. Canonical text is ``YYYY-MM-DDTHH:MM:SSZ`` so that text order is time order
-    on every backend (FalkorDB has no datetime type).
-
-    Raises:
-        ValueError: if ``value`` is not an ISO 8601 timestamp.
-    """
-    match = _TIME_RE.match(value.strip())
-    if not match:
-        raise ValueError(f"not an ISO 8601 time: {value!r}")
-    year, month, day, hour, minute, second, _fraction, zone = match.groups()
-    iso_zone = "+00:00" if zone in (None, "Z") else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-    parsed = datetime.fromisoformat(f"{year}-{month}-{day}T{hour}:{minute}:{second}{iso_zone}")
-    utc = parsed.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), int(utc.timestamp())
-
-
-def event_time_of(record: dict[str, Any]) -> tuple[str, str] | None:
-    """Return ``(time text, field it came from)``.
-
-    Records shipped through Logstash lose ``eventTime`` and carry ``@timestamp``
-    (the OTRF data set); that is the time the pipeline saw the event, seconds after
-    the call, so it is used only when ``eventTime`` is absent and the event says so.
-    """
-    value = record.get("eventTime")
-    if isinstance(value, str):
-        return value, "eventTime"
-    stamp = record.get("@timestamp")
-    if value is None and isinstance(stamp, str):
-        return stamp, "@timestamp"
-    return None
+__all__ = ["LoaderItem", "Rejection", "SkippedFile", "SourceRecord", "check_record", "event_time_of", "normalise_time"]
 
 
 def check_record(record: Any) -> str | None:

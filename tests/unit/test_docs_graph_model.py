@@ -63,6 +63,112 @@ def _record(index: int, service: str, name: str, params: dict[str, Any], respons
     }
 
 
+EXTERNAL = "444455556666"
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backdoor"
+PERMISSION_SET_ARN = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"
+EVERYTHING = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+TRUST_EXTERNAL = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
+    f'"Principal": {{"AWS": ["arn:aws:iam::{ACCOUNT}:root", "arn:aws:iam::{EXTERNAL}:root", "*"]}}}}]}}'
+)
+
+#: Successful calls that open every kind of door, so that every property an OPENED edge can carry is checked.
+DOOR_RECORDS = [
+    _record(
+        11,
+        "iam",
+        "CreateUser",
+        {"userName": "eve", "path": "/ops/"},
+        {"user": {"arn": f"arn:aws:iam::{ACCOUNT}:user/ops/eve", "userId": "AIDAEXAMPLEEXAMPLE02", "userName": "eve", "path": "/ops/"}},
+    ),
+    _record(12, "iam", "UpdateAssumeRolePolicy", {"roleName": "admin", "policyDocument": TRUST_EXTERNAL}),
+    _record(13, "iam", "PutUserPolicy", {"userName": "eve", "policyName": "everything", "policyDocument": EVERYTHING}),
+    _record(
+        14,
+        "sts",
+        "GetFederationToken",
+        {"name": "fed", "policy": EVERYTHING, "durationSeconds": 129600},
+        {
+            "credentials": {"accessKeyId": "ASIADDDDDDDDDDDDDDDD", "sessionToken": "token", "expiration": "Jan 2, 2024, 12:00:14 PM"},
+            "federatedUser": {"arn": f"arn:aws:sts::{ACCOUNT}:federated-user/fed", "federatedUserId": f"{ACCOUNT}:fed"},
+        },
+    ),
+    _record(
+        15,
+        "lambda",
+        "CreateFunction20150331",
+        {"functionName": "backdoor", "role": ROLE_ARN, "runtime": "python3.12", "handler": "index.handler"},
+        {"functionName": "backdoor", "functionArn": FUNCTION_ARN, "role": ROLE_ARN},
+    ),
+    _record(
+        16, "lambda", "UpdateFunctionCode20150331v2", {"functionName": "backdoor"}, {"functionName": "backdoor", "functionArn": FUNCTION_ARN, "role": ROLE_ARN}
+    ),
+    _record(17, "lambda", "AddPermission20150331v2", {"functionName": "backdoor", "statementId": "open", "action": "lambda:InvokeFunction", "principal": "*"}),
+    _record(
+        18,
+        "lambda",
+        "CreateFunctionUrlConfig",
+        {"functionName": "backdoor", "authType": "NONE"},
+        {"functionUrl": "https://abcdefghij.lambda-url.us-east-1.on.aws/", "functionArn": FUNCTION_ARN, "authType": "NONE"},
+    ),
+    _record(
+        19,
+        "ec2",
+        "RunInstances",
+        {
+            "instancesSet": {"items": [{"imageId": "ami-0123456789abcdef0", "minCount": 1, "maxCount": 1}]},
+            "instanceType": "t3.micro",
+            "iamInstanceProfile": {"name": "web"},
+        },
+        {
+            "instancesSet": {
+                "items": [
+                    {"instanceId": "i-0123456789abcdef0", "iamInstanceProfile": {"arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/web", "id": "AIPAEXAMPLE"}}
+                ]
+            }
+        },
+    ),
+    _record(
+        20, "ec2-instance-connect", "SendSSHPublicKey", {"instanceId": "i-0123456789abcdef0", "instanceOSUser": "ec2-user", "sSHPublicKey": "ssh-ed25519 AAAA"}
+    ),
+    _record(21, "ssm", "SendCommand", {"instanceIds": ["i-0123456789abcdef0"], "documentName": "AWS-RunShellScript"}),
+    _record(22, "iam", "AddRoleToInstanceProfile", {"instanceProfileName": "web", "roleName": "admin"}),
+    _record(
+        23,
+        "sso",
+        "CreatePermissionSet",
+        {"instanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111", "name": "Break-Glass"},
+        {"permissionSet": {"name": "Break-Glass", "permissionSetArn": PERMISSION_SET_ARN}},
+    ),
+    _record(
+        24,
+        "sso",
+        "CreateAccountAssignment",
+        {"targetId": EXTERNAL, "targetType": "AWS_ACCOUNT", "permissionSetArn": PERMISSION_SET_ARN, "principalType": "USER", "principalId": "9067-user"},
+    ),
+    _record(
+        25,
+        "identitystore",
+        "CreateUser",
+        {"identityStoreId": "d-1234567890", "userName": "mallory"},
+        {"userId": "9067-user", "identityStoreId": "d-1234567890"},
+    ),
+    _record(
+        26,
+        "rolesanywhere",
+        "CreateTrustAnchor",
+        {"name": "anchor", "enabled": True},
+        {"trustAnchor": {"trustAnchorArn": f"arn:aws:rolesanywhere:us-east-1:{ACCOUNT}:trust-anchor/0000-anchor", "name": "anchor"}},
+    ),
+    _record(
+        27,
+        "rolesanywhere",
+        "CreateProfile",
+        {"name": "anywhere", "roleArns": [ROLE_ARN]},
+        {"profile": {"profileArn": f"arn:aws:rolesanywhere:us-east-1:{ACCOUNT}:profile/0000-profile", "roleArns": [ROLE_ARN]}},
+    ),
+]
+
 #: Successful calls that, together, send rows to every write query of a batch.
 RECORDS = [
     _record(
@@ -90,6 +196,7 @@ RECORDS = [
         },
     ),
     _record(10, "s3", "GetObject", {"bucketName": "evidence", "key": "notes.txt"}, eventCategory="Data", readOnly=True),
+    *DOOR_RECORDS,
 ]
 
 #: Write query -> the label whose properties its ``+= row.props`` map sets.

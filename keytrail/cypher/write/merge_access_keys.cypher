@@ -2,9 +2,10 @@
 // Mode: write; idempotent.
 // Parameters:
 //   $rows: list<map{accessKeyId: string, kind: string, props: map}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Relies on: uniqueness of AccessKey(accessKeyId).
 UNWIND $rows AS row
 MERGE (k:AccessKey {accessKeyId: row.accessKeyId})
 SET k.kind = row.kind
 SET k += row.props
+RETURN count(*) AS landed

@@ -4,7 +4,7 @@
 // Parameters:
 //   $rows: list<map{eventID: string, target: string, verb: CREATED|MINTED|DELETED|DEACTIVATED|ACTIVATED,
 //                   rule: string, eventTime: string, detail: map}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
 // statement reviewable and identical on Neo4j and FalkorDB.
 UNWIND $rows AS row
@@ -20,3 +20,8 @@ FOREACH (_ IN CASE WHEN row.verb = 'DEACTIVATED' THEN [1] ELSE [] END |
   MERGE (e)-[x:DEACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'ACTIVATED' THEN [1] ELSE [] END |
   MERGE (e)-[x:ACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+// Count the edges now present, not the rows: a verb with no branch above writes nothing and is caught.
+WITH e, k, row
+MATCH (e)-[x]->(k)
+WHERE type(x) = row.verb
+RETURN count(x) AS landed

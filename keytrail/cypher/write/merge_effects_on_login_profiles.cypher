@@ -4,7 +4,7 @@
 // Parameters:
 //   $rows: list<map{eventID: string, target: string, verb: CREATED|UPDATED|DELETED,
 //                   rule: string, eventTime: string, detail: map}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
 // statement reviewable and identical on Neo4j and FalkorDB.
 UNWIND $rows AS row
@@ -16,3 +16,8 @@ FOREACH (_ IN CASE WHEN row.verb = 'UPDATED' THEN [1] ELSE [] END |
   MERGE (e)-[x:UPDATED]->(l) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'DELETED' THEN [1] ELSE [] END |
   MERGE (e)-[x:DELETED]->(l) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+// Count the edges now present, not the rows: a verb with no branch above writes nothing and is caught.
+WITH e, l, row
+MATCH (e)-[x]->(l)
+WHERE type(x) = row.verb
+RETURN count(x) AS landed

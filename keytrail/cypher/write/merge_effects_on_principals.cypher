@@ -2,9 +2,9 @@
 //          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(Principal).
 // Mode: write; idempotent. Failed events never reach this query.
 // Parameters:
-//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|ASSUMED|MODIFIED|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY|ADDED_TO_GROUP|REMOVED_FROM_GROUP,
+//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|ASSUMED|MODIFIED|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY|ADDED_TO_GROUP|REMOVED_FROM_GROUP|OPENED,
 //                   rule: string, eventTime: string, detail: map}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
 // statement reviewable and identical on Neo4j and FalkorDB.
 UNWIND $rows AS row
@@ -30,3 +30,10 @@ FOREACH (_ IN CASE WHEN row.verb = 'ADDED_TO_GROUP' THEN [1] ELSE [] END |
   MERGE (e)-[x:ADDED_TO_GROUP]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'REMOVED_FROM_GROUP' THEN [1] ELSE [] END |
   MERGE (e)-[x:REMOVED_FROM_GROUP]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'OPENED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:OPENED]->(p) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+// Count the edges now present, not the rows: a verb with no branch above writes nothing and is caught.
+WITH e, p, row
+MATCH (e)-[x]->(p)
+WHERE type(x) = row.verb
+RETURN count(x) AS landed

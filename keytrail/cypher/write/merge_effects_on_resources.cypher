@@ -2,9 +2,9 @@
 //          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(Resource).
 // Mode: write; idempotent. Failed events never reach this query.
 // Parameters:
-//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|MODIFIED|STOPPED|STARTED|READ|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY,
+//   $rows: list<map{eventID: string, target: string, verb: CREATED|DELETED|MODIFIED|STOPPED|STARTED|READ|ATTACHED_POLICY|DETACHED_POLICY|PUT_POLICY|DELETED_POLICY|OPENED,
 //                   rule: string, eventTime: string, detail: map}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Why FOREACH: relationship types cannot be parameters, and one static file per label keeps every
 // statement reviewable and identical on Neo4j and FalkorDB.
 UNWIND $rows AS row
@@ -30,3 +30,10 @@ FOREACH (_ IN CASE WHEN row.verb = 'PUT_POLICY' THEN [1] ELSE [] END |
   MERGE (e)-[x:PUT_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'DELETED_POLICY' THEN [1] ELSE [] END |
   MERGE (e)-[x:DELETED_POLICY]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+FOREACH (_ IN CASE WHEN row.verb = 'OPENED' THEN [1] ELSE [] END |
+  MERGE (e)-[x:OPENED]->(r) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+// Count the edges now present, not the rows: a verb with no branch above writes nothing and is caught.
+WITH e, r, row
+MATCH (e)-[x]->(r)
+WHERE type(x) = row.verb
+RETURN count(x) AS landed

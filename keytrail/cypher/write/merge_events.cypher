@@ -3,7 +3,7 @@
 // Parameters:
 //   $rows: list<map{eventID: string, props: map, incident: string, action: string, eventSource: string,
 //                   eventName: string, ip: string|null, agent: string|null}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Relies on: uniqueness of Event(eventID), Action(name), SourceIP(address), UserAgent(value).
 UNWIND $rows AS row
 MERGE (e:Event {eventID: row.eventID})
@@ -17,3 +17,4 @@ FOREACH (ip IN CASE WHEN row.ip IS NULL THEN [] ELSE [row.ip] END |
 FOREACH (agent IN CASE WHEN row.agent IS NULL THEN [] ELSE [row.agent] END |
   MERGE (u:UserAgent {value: agent})
   MERGE (e)-[:WITH_AGENT]->(u))
+RETURN count(*) AS landed

@@ -4,7 +4,7 @@
 // Parameters:
 //   $rows: list<map{accessKeyId: string, action: string, succeeded: boolean, count: int,
 //                   firstSeen: string, lastSeen: string, eventIDs: list<string>}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 UNWIND $rows AS row
 MATCH (k:AccessKey {accessKeyId: row.accessKeyId})
 MATCH (a:Action {name: row.action})
@@ -22,3 +22,4 @@ FOREACH (_ IN CASE WHEN row.succeeded THEN [] ELSE [1] END |
       t.eventIDs = (t.eventIDs + row.eventIDs)[0..10],
       t.firstSeen = CASE WHEN row.firstSeen < t.firstSeen THEN row.firstSeen ELSE t.firstSeen END,
       t.lastSeen = CASE WHEN row.lastSeen > t.lastSeen THEN row.lastSeen ELSE t.lastSeen END)
+RETURN count(*) AS landed

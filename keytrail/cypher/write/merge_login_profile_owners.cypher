@@ -3,7 +3,7 @@
 //       (eventID, rule, firstSeen; ties broken by eventID).
 // Parameters:
 //   $rows: list<map{profile: string, principal: string, eventID: string, eventTime: string, rule: string}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Rows arrive reduced to one per pair per batch (transform.reduce_batch), so the comparison
 // below only ever runs between batches, whatever order a backend applies rows in.
 UNWIND $rows AS row
@@ -14,3 +14,4 @@ WITH b, row, (b.firstSeen IS NULL OR row.eventTime < b.firstSeen
               OR (row.eventTime = b.firstSeen AND row.eventID < b.eventID)) AS earlier
 FOREACH (_ IN CASE WHEN earlier THEN [1] ELSE [] END |
   SET b.eventID = row.eventID, b.rule = row.rule, b.firstSeen = row.eventTime)
+RETURN count(*) AS landed

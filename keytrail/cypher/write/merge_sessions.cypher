@@ -3,7 +3,7 @@
 //       (eventID, rule, firstSeen; ties broken by eventID).
 // Parameters:
 //   $rows: list<map{session: string, parent: string, eventID: string, eventTime: string, rule: string}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Rows arrive reduced to one per pair per batch (transform.reduce_batch), so the comparison
 // below only ever runs between batches, whatever order a backend applies rows in.
 UNWIND $rows AS row
@@ -14,3 +14,4 @@ WITH r, row, (r.firstSeen IS NULL OR row.eventTime < r.firstSeen
               OR (row.eventTime = r.firstSeen AND row.eventID < r.eventID)) AS earlier
 FOREACH (_ IN CASE WHEN earlier THEN [1] ELSE [] END |
   SET r.eventID = row.eventID, r.rule = row.rule, r.firstSeen = row.eventTime)
+RETURN count(*) AS landed

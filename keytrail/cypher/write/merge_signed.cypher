@@ -2,8 +2,9 @@
 // Mode: write; idempotent.
 // Parameters:
 //   $rows: list<map{eventID: string, accessKeyId: string}>
-// Returns: nothing
+// Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 UNWIND $rows AS row
 MATCH (e:Event {eventID: row.eventID})
 MATCH (k:AccessKey {accessKeyId: row.accessKeyId})
 MERGE (k)-[:SIGNED]->(e)
+RETURN count(*) AS landed

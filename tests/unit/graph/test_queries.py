@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from keytrail.graph.effects import EFFECT_QUERY, WRITE_PLAN
 from keytrail.graph.queries import (
     QueryParameterError,
     UnknownQueryError,
@@ -16,7 +17,7 @@ from keytrail.graph.queries import (
     schema_statements,
 )
 from keytrail.graph.schema import EFFECTS, NODE_KEYS, RELATIONSHIP_TYPES
-from keytrail.graph.transform import _EFFECT_QUERY, WRITE_ORDER
+from keytrail.graph.transform import WRITE_ORDER
 
 ALL = sorted(_load_all().values(), key=lambda q: q.name)
 
@@ -90,12 +91,15 @@ def test_every_merge_key_is_backed_by_the_schema() -> None:
 
 
 def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
-    for label, name in _EFFECT_QUERY.items():
+    for label, name in EFFECT_QUERY.items():
         body = get_query(name).body
-        handled = set(re.findall(r"row\.verb = '([A-Z_]+)'", body))
-        assert handled <= EFFECTS
+        handled = re.findall(r"row\.verb = '([A-Z_]+)'", body)
+        # Exactly one branch per verb of the write plan, each writing the plan's relationship type.
+        assert sorted(handled) == sorted(WRITE_PLAN[label]), label
+        for verb, rel_type in WRITE_PLAN[label].items():
+            assert f"row.verb = '{verb}' THEN [1] ELSE [] END |\n  MERGE (e)-[x:{rel_type}]->" in body, (label, verb)
+        assert set(WRITE_PLAN[label].values()) <= EFFECTS
         assert name in WRITE_ORDER
-        assert handled, label
     principals = set(re.findall(r"row\.verb = '([A-Z_]+)'", get_query("merge_effects_on_principals").body))
     assert {"CREATED", "DELETED", "ASSUMED", "ATTACHED_POLICY", "PUT_POLICY"} <= principals
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from keytrail.graph.transform import aggregate_key_usage, event_rows, generic_verb, parse_aws_time, principal_of_identity
+from keytrail.graph.transform import aggregate_key_usage, event_rows
+from keytrail.model.identity import principal_of_identity
+from keytrail.model.time import parse_aws_time
+from keytrail.rules.generic import generic_verb
 
 ALICE = {
     "type": "IAMUser",
@@ -128,8 +131,12 @@ def test_login_profile_and_policy_attachment() -> None:
     profile = rows(rec("CreateLoginProfile", requestParameters={"userName": "bob", "passwordResetRequired": False}))
     assert [(e["verb"], e["target"]) for e in profile["merge_effects_on_login_profiles"]] == [("CREATED", "arn:aws:iam::111122223333:user/bob/login-profile")]
     attach = rows(rec("AttachUserPolicy", requestParameters={"userName": "bob", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
-    [effect] = attach["merge_effects_on_principals"]
+    effect, door = attach["merge_effects_on_principals"]
     assert effect["verb"] == "ATTACHED_POLICY" and effect["detail"]["policyArn"].endswith("AdministratorAccess")
+    # An administrator made by the call is a door into that user.
+    assert (door["verb"], door["target"], door["detail"]["door"]) == ("OPENED", effect["target"], "admin-policy")
+    read_only = rows(rec("AttachUserPolicy", requestParameters={"userName": "bob", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
+    assert [e["verb"] for e in read_only["merge_effects_on_principals"]] == ["ATTACHED_POLICY"]
 
 
 def test_generic_resources() -> None:
@@ -198,3 +205,21 @@ def test_key_status_keeps_the_latest_change_whatever_the_order() -> None:
             merged.setdefault(name, []).extend(values)
     assert [(r["accessKeyId"], r["status"]) for r in reduce_batch(merged)["set_key_status"]] == [(key, "Deleted")]
     assert generic_verb("RevokeSecurityGroupIngress", False) == "MODIFIED"
+
+
+def test_associate_instance_profile_as_cloudtrail_logs_it() -> None:
+    request = {"AssociateIamInstanceProfileRequest": {"InstanceId": "i-0abc", "IamInstanceProfile": {"Name": "admin-profile"}}}
+    out = rows(rec("AssociateIamInstanceProfile", source="ec2", requestParameters=request))
+    [door] = [e for e in out["merge_effects_on_resources"] if e["verb"] == "OPENED"]
+    assert door["target"] == "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"
+    assert (door["detail"]["door"], door["detail"]["sessionName"], door["detail"]["instanceProfile"]) == ("instance-profile", "i-0abc", "admin-profile")
+
+
+def test_partition_comes_from_the_arn_or_the_region() -> None:
+    caller = {"type": "IAMUser", "accountId": "111122223333", "userName": "alice"}
+    china = rows(rec("CreateUser", identity=caller, requestParameters={"userName": "x"}, awsRegion="cn-north-1"))
+    assert china["merge_effects_on_principals"][0]["target"] == "arn:aws-cn:iam::111122223333:user/x"
+    gov = principal_of_identity({"type": "AssumedRole", "arn": "arn:aws-us-gov:sts::1:assumed-role/r/s", "accountId": "1"})
+    assert gov is not None and gov["id"] == "arn:aws-us-gov:sts::1:assumed-role/r/s"
+    pathed = principal_of_identity({"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops/team/alice", "accountId": "1", "userName": "alice"})
+    assert pathed is not None and (pathed["id"], pathed["path"]) == ("arn:aws:iam::1:user/alice", "/ops/team/")

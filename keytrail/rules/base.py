@@ -1,0 +1,200 @@
+"""What a rule produces from one record: typed effects, credentials, sessions and doors.
+
+A rule reads one :class:`Call` (the record, with its caller, parameters and response
+already unpacked) and adds to an :class:`Interpretation`. The graph layer turns an
+interpretation into rows; rules know nothing of rows or stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from keytrail.model.identity import partition_of, principal_from_arn, role_id, user_id
+
+#: Request and response text kept on an Event beyond this size is cut, and the cut is marked.
+MAX_TEXT = 32_768
+
+Node = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Effect:
+    """What a call did (or tried to do) to one thing: ``(Event)-[:verb]->(label {key})``.
+
+    ``verb`` is a verb of the write plan (``keytrail.graph.effects``); ``node`` holds the
+    target's properties; ``detail`` goes on the edge. ``OPENED`` effects are doors: what
+    they admit, and how the sessions that come through them are named, is in ``detail``.
+    """
+
+    verb: str
+    label: str
+    key: str
+    rule: str
+    node: Node = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Credential:
+    """An access key a call brought into being (``via`` set) or named with its owner."""
+
+    access_key_id: str
+    owner: Node | None
+    via: str
+    rule: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SessionLink:
+    """A session principal and the role or user it was issued from."""
+
+    session: Node
+    parent: Node
+    rule: str
+
+
+@dataclass(slots=True)
+class LoginProfileOwner:
+    profile: str
+    owner: Node
+    rule: str
+
+
+@dataclass(slots=True)
+class Interpretation:
+    """Everything the rules understood of one record, before it becomes rows."""
+
+    effects: list[Effect] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    principals: list[Node] = field(default_factory=list)
+    sessions: list[SessionLink] = field(default_factory=list)
+    login_profile_owners: list[LoginProfileOwner] = field(default_factory=list)
+
+
+def json_text(value: Any) -> str | None:
+    """A value as JSON text (sorted keys), cut at :data:`MAX_TEXT` with a marker."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…(truncated)"
+
+
+def parse_json(value: Any) -> Any:
+    """A JSON document that CloudTrail may log as text (policy documents) or as an object."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    return value
+
+
+def read_only(record: dict[str, Any]) -> bool | None:
+    value = record.get("readOnly")
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    return None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        # Some pipelines deliver responseElements as JSON text; read it, or lineage is lost.
+        value = parse_json(value)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(slots=True)
+class Call:
+    """One record as a rule sees it."""
+
+    record: dict[str, Any]
+    actor: Node | None
+    service: str
+    name: str
+    params: dict[str, Any]
+    response: dict[str, Any]
+    account: str
+    region: str
+    partition: str
+    out: Interpretation
+
+    @classmethod
+    def of(cls, record: dict[str, Any], actor: Node | None, name: str) -> Call:
+        identity = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else {}
+        account = str(record.get("recipientAccountId") or (identity or {}).get("accountId") or (actor or {}).get("accountId") or "")
+        region = str(record.get("awsRegion") or "")
+        return cls(
+            record=record,
+            actor=actor,
+            service=str(record["eventSource"]).split(".", 1)[0],
+            name=name,
+            params=_object(record.get("requestParameters")),
+            response=_object(record.get("responseElements")),
+            account=account,
+            region=region,
+            partition=partition_of((identity or {}).get("arn"), region),
+            out=Interpretation(),
+        )
+
+    @property
+    def rule(self) -> str:
+        """The rule name every edge derived from this call records: ``<service>.<eventName>``."""
+        return f"{self.service}.{self.record['eventName']}"
+
+    def text(self, *names: str, source: dict[str, Any] | None = None) -> str | None:
+        """The first of ``names`` that is a non-empty string in the request (or ``source``)."""
+        where = self.params if source is None else source
+        for name in names:
+            value = where.get(name)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+
+    def user(self, name: Any) -> Node | None:
+        """The IAM user a call names, defaulting to the caller when it names none (IAM's rule)."""
+        if isinstance(name, str) and name and self.account:
+            return {"id": user_id(self.account, name, self.partition), "type": "IAMUser", "name": name, "accountId": self.account}
+        if self.actor is not None and self.actor.get("type") == "IAMUser":
+            return {k: v for k, v in self.actor.items() if k in ("id", "type", "name", "accountId")}
+        return None
+
+    def role(self, name_or_arn: Any) -> Node | None:
+        if not isinstance(name_or_arn, str) or not name_or_arn:
+            return None
+        if name_or_arn.startswith("arn:"):
+            return principal_from_arn(name_or_arn)
+        if not self.account:
+            return None
+        return {"id": role_id(self.account, name_or_arn, self.partition), "type": "IAMRole", "name": name_or_arn, "accountId": self.account}
+
+    def resource(self, rid: str, rtype: str, name: str | None, **props: Any) -> Node:
+        node = {"type": rtype, "name": name, "accountId": self.account or None, "arn": rid if rid.startswith("arn:") else None, **props}
+        return {"id": rid, **{k: v for k, v in node.items() if v is not None}}
+
+    # -- what a rule adds
+
+    def effect(self, verb: str, label: str, key: str, node: Node | None = None, rule: str | None = None, **detail: Any) -> None:
+        self.out.effects.append(Effect(verb, label, key, rule or self.rule, node=node or {}, detail={k: v for k, v in detail.items() if v is not None}))
+
+    def on_principal(self, verb: str, target: Node | None, **detail: Any) -> None:
+        if target is not None:
+            self.effect(verb, "Principal", target["id"], node=target, **detail)
+
+    def on_resource(self, verb: str, node: Node, rule: str | None = None, **detail: Any) -> None:
+        self.effect(verb, "Resource", node["id"], node={k: v for k, v in node.items() if k != "id"}, rule=rule, **detail)
+
+    def door(self, kind: str, label: str, target: Node | None, **detail: Any) -> None:
+        """Record a door the call opened on ``target`` (an ``OPENED`` edge), with what it admits."""
+        if target is None:
+            return
+        node = target if label == "Principal" else {k: v for k, v in target.items() if k != "id"}
+        self.effect("OPENED", label, target["id"], node=node, door=kind, **detail)
