@@ -9,6 +9,7 @@ import typer
 
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
+from keytrail.graph.runner import run_query
 from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown, print_sections, report_console
 
@@ -22,10 +23,15 @@ def blast_radius(
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Include the timeline in the terminal and Markdown reports.")] = True,
 ) -> None:
     """Follow a key through the evidence: derived credentials, upstream, findings, sleepers, what is still alive,
-    pivots, containment and the timeline. Exits 1 if the key is not in the store."""
+    pivots, containment and the timeline. Exits 1 if the key is not in the store or the incident does not exist."""
     if as_json and as_markdown:
         raise typer.BadParameter("choose one of --json and --markdown")
     with open_store(settings_of(ctx)) as backend:
+        if incident is not None:
+            known = [row["incident"] for row in run_query(backend, "incident-names")]
+            if incident not in known:
+                typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(known) or 'none'}", err=True)
+                raise typer.Exit(1)
         report = build_blast_radius(backend, key.strip(), incident)
     if as_json:
         print_json(report)

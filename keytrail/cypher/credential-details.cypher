@@ -20,6 +20,9 @@ WITH c, k, events, firstUse, lastUse, o, min(issuer.id) AS ownerParent
 // type() rather than a type list in the pattern: Neo4j warns about a type no relationship has yet (ACTIVATED, often).
 OPTIONAL MATCH (x:Event)-[s]->(k)
 WHERE type(s) IN ['DELETED', 'DEACTIVATED', 'ACTIVATED'] AND ($incident IS NULL OR $incident IN x.incidents)
+// Ordered before collect(), so that both stores list the changes alike.
+WITH c, k, events, firstUse, lastUse, o, ownerParent, x, s
+ORDER BY x.eventTime, x.eventID
 WITH c, k, events, firstUse, lastUse, o, ownerParent,
      collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(s), time: x.eventTime, eventID: x.eventID, eventName: x.eventName} END) AS changes
 OPTIONAL MATCH (d:Event)-[:DELETED]->(o)

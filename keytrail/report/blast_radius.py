@@ -20,6 +20,7 @@ from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
 from keytrail.report.attack import load_mapping
 from keytrail.report.containment import containment_actions
+from keytrail.report.doors import Door, door_actions, door_query, door_status
 from keytrail.report.findings import label_events, parse_json_text
 
 #: An agent carried by at most this many events, or by at most 1% of the store's events, is unusual.
@@ -47,12 +48,82 @@ def _first(changes: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[dict[str, _Origin], list[dict[str, Any]]]:
-    """Every access key of the blast radius (with how it came in) and the console-login rows."""
+def _sso_prefix(row: dict[str, Any]) -> str | None:
+    """An Identity Center permission set's roles are ``AWSReservedSSO_<set name>_<suffix>`` in each account."""
+    if row["door"] in ("sso-permission-set", "sso-assignment") and row["targetName"]:
+        return f"AWSReservedSSO_{row['targetName']}_"
+    return None
+
+
+def _doors(backend: Backend, found: dict[str, _Origin], incident: str | None, known: dict[str, Door]) -> list[Door]:
+    """Doors opened by any credential found so far (new ones only)."""
+    keys = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
+    new = []
+    for row in run_query(backend, "doors-opened", {"credentials": keys, "incident": incident}):
+        door_id = f"{row['eventID']}:{row['target']}"
+        if door_id in known:
+            continue
+        # Doors on Identity Center resources and instances have no principal of their own: sessions are found by name.
+        door = Door(
+            id=door_id,
+            kind=row["door"],
+            credential=row["credential"],
+            event_id=row["eventID"],
+            time=row["eventTime"],
+            event_name=row["eventName"],
+            rule=row["rule"],
+            target=row["target"],
+            target_arn=row["targetArn"],
+            target_type=row["targetType"],
+            account=row["account"],
+            admits=list(row["admits"] or []),
+            external=list(row["external"] or []),
+            public=bool(row["public"]),
+            session_name=row["sessionName"],
+            role_prefix=row["rolePrefix"] or _sso_prefix(row),
+            detail={k: v for k, v in (row["detail"] or {}).items() if v is not None},
+            changes=sorted((c for c in row["changes"] or [] if c), key=lambda c: (c["time"], c["eventID"])),
+            sessions=[],
+        )
+        known[door_id] = door
+        new.append(door)
+    return new
+
+
+#: Doors whose sessions CloudTrail shows as keys of a principal. Resource policies, function URLs and trust
+#: anchors let callers in without a session of this account's (invocations are data events, Roles Anywhere
+#: sessions come through a profile's roles): they are reported and contained, not walked.
+_WALKED_DOORS = frozenset(
+    {
+        "user-created",
+        "role-created",
+        "trust-policy",
+        "admin-policy",
+        "federation",
+        "function-role",
+        "function-code",
+        "instance-profile",
+        "instance-access",
+        "sso-permission-set",
+        "sso-assignment",
+        "sso-user",
+        "roles-anywhere",
+    }
+)
+
+
+def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[dict[str, _Origin], list[dict[str, Any]], dict[str, Door]]:
+    """Every access key of the blast radius (with how it came in), the console-login rows, and the doors opened.
+
+    Repeats until nothing new appears: credentials derived from the keys found, console sessions of
+    passwords they set, then the sessions that came through the doors they opened, whose own
+    derived credentials and doors are followed in turn.
+    """
     found: dict[str, _Origin] = {key: _Origin(None, None, None, None, since, "", {})}
     pending = [key]
     logins: list[dict[str, Any]] = []
     attributed: set[str] = set()
+    doors: dict[str, Door] = {}
     while pending:
         while pending:
             root = pending.pop(0)
@@ -75,22 +146,50 @@ def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple
             if row["loginEventID"] and row["loginEventID"] not in {x["loginEventID"] for x in login_times.get(row["user"], [])}:
                 login_times.setdefault(row["user"], []).append(row)
         asked = [{"user": user, "since": row["loginTime"]} for user, rows in sorted(login_times.items()) for row in rows]
-        if not asked:
+        if asked:
+            for session in run_query(backend, "console-session-keys", {"logins": asked, "incident": incident}):
+                if session["credential"] in found or session["credential"] in attributed:
+                    continue
+                # A console key belongs to the latest login of its user at or before its first console call.
+                before = [r for r in login_times[session["user"]] if r["loginTime"] <= session["firstUse"]]
+                if not before:
+                    continue
+                login = max(before, key=lambda r: (r["loginTime"], r["loginEventID"]))
+                attributed.add(session["credential"])
+                found[session["credential"]] = _Origin(
+                    login["profile"], "ConsoleLogin", login["loginTime"], login["loginEventID"], login["loginTime"], "temporary", {}
+                )
+                pending.append(session["credential"])
+        if pending:
+            continue
+        new_doors = [d for d in _doors(backend, found, incident, doors) if d.kind in _WALKED_DOORS]
+        if not new_doors:
             break
-        for session in run_query(backend, "console-session-keys", {"logins": asked, "incident": incident}):
-            if session["credential"] in found or session["credential"] in attributed:
+        for row in run_query(backend, "door-sessions", {"doors": [door_query(d) for d in new_doors], "incident": incident}):
+            door = doors[row["door"]]
+            if row["credential"] not in door.sessions:
+                door.sessions.append(row["credential"])
+            if row["credential"] in found:
                 continue
-            # A console key belongs to the latest login of its user at or before its first console call.
-            before = [r for r in login_times[session["user"]] if r["loginTime"] <= session["firstUse"]]
-            if not before:
-                continue
-            login = max(before, key=lambda r: (r["loginTime"], r["loginEventID"]))
-            attributed.add(session["credential"])
-            found[session["credential"]] = _Origin(
-                login["profile"], "ConsoleLogin", login["loginTime"], login["loginEventID"], login["loginTime"], "temporary", {}
+            entered = row["bornEventID"] if row["bornAt"] and row["bornAt"] >= door.time else None
+            found[row["credential"]] = _Origin(
+                door.credential,
+                f"door:{door.kind}",
+                row["bornAt"] or row["firstUse"],
+                entered,
+                door.time,
+                row["kind"] or "",
+                {
+                    "door": door.id,
+                    "door_event": door.event_id,
+                    "door_kind": door.kind,
+                    "door_rule": door.rule,
+                    "entered_event": entered,
+                    "session": row["principalArn"],
+                },
             )
-            pending.append(session["credential"])
-    return found, logins
+            pending.append(row["credential"])
+    return found, logins, doors
 
 
 def _iso(when: datetime) -> str:
@@ -171,6 +270,61 @@ def _pivots(backend: Backend, keys: list[str], principals: list[str], window: tu
     return sorted(out, key=lambda p: (p["via"], p["value"], str(p["credential"]), str(p["principal"])))
 
 
+def _door_report(doors: dict[str, Door], credentials: list[dict[str, Any]], revoke_before: str | None) -> list[dict[str, Any]]:
+    """Every door the blast radius opened: what it admits, who came through it, whether it is still open."""
+    status_of = {c["id"]: c["status"] for c in credentials}
+    out = []
+    for door in sorted(doors.values(), key=lambda d: (d.time, d.event_id, d.target)):
+        status, closed_by = door_status(door, status_of)
+        out.append(
+            {
+                "kind": door.kind,
+                "target": door.target_arn,
+                "target_type": door.target_type,
+                "opened_by": door.credential,
+                "eventName": door.event_name,
+                "eventID": door.event_id,
+                "time": door.time,
+                "rule": door.rule,
+                "admits": door.admits,
+                "external": door.external,
+                "public": door.public,
+                "session_name": door.session_name,
+                "detail": door.detail,
+                "sessions": sorted(door.sessions),
+                "status": status,
+                "closed_at": closed_by["time"] if closed_by else None,
+                "closed_event": closed_by["eventID"] if closed_by else None,
+                "actions": [{"action": a, "target": t, "detail": d} for a, t, d in door_actions(door, revoke_before)] if status == "open" else [],
+            }
+        )
+    return out
+
+
+def instance_credentials_outside(credentials: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """EC2 instance-role sessions (named after the instance) used from an address another credential of the blast radius used.
+
+    The instance's own calls come from the instance; the attacker's from the addresses their other
+    credentials use. The same address on both sides means the instance credentials left the instance
+    (GuardDuty's InstanceCredentialExfiltration, found from the evidence alone).
+    """
+    instance_keys = {c["id"]: c for c in credentials if str(c.get("session_name") or "").startswith("i-")}
+    if not instance_keys:
+        return []
+    others = {t["sourceIPAddress"] for t in timeline if t["credential"] not in instance_keys and t.get("sourceIPAddress")}
+    found: dict[str, dict[str, Any]] = {}
+    for event in timeline:
+        if event["credential"] in instance_keys and event.get("sourceIPAddress") in others:
+            entry = found.setdefault(
+                event["credential"],
+                {"credential": event["credential"], "instance": instance_keys[event["credential"]]["session_name"], "addresses": [], "events": []},
+            )
+            if event["sourceIPAddress"] not in entry["addresses"]:
+                entry["addresses"].append(event["sourceIPAddress"])
+            entry["events"].append(event["eventID"])
+    return list(found.values())
+
+
 def build_blast_radius(backend: Backend, key: str, incident: str | None = None) -> dict[str, Any]:
     """The blast radius of ``key`` as one JSON-ready object (fields documented in docs/blast-radius.md).
 
@@ -188,7 +342,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     root_details = run_query(backend, "credential-details", {"credentials": [{"id": key, "since": ""}], "incident": incident})
     root_since = (root_details[0]["bornAt"] if root_details else None) or ""
 
-    found, login_rows = _walk(backend, key, root_since, incident)
+    found, login_rows, doors = _walk(backend, key, root_since, incident)
     access = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
     details = {row["credential"]: row for row in run_query(backend, "credential-details", {"credentials": access, "incident": incident})}
     events = run_query(backend, "credential-events", {"credentials": access, "incident": incident})
@@ -220,6 +374,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
                 "status_at": status_at,
                 "status_event": status_event,
                 "expires": detail.get("expiration") if (detail.get("kind") or origin.kind) == "temporary" else None,
+                "session_name": detail.get("ownerName") if detail.get("ownerType") == "AssumedRole" else None,
                 **{k: v for k, v in origin.extra.items() if v is not None},
             }
         )
@@ -334,7 +489,8 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
             "eventID": row["eventID"],
             "time": row["eventTime"],
             "account": row["account"],
-            "likely_compromised": True,
+            # Only the credential that made the key itself is likely compromised; deeper levels are provenance to review.
+            "likely_compromised": row["depth"] == 0,
         }
         for row in upstream_rows
     ]
@@ -366,7 +522,8 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         if not p["uses"]
     ]
 
-    window = (timeline[0]["time"], timeline[-1]["time"]) if timeline else None
+    # Attackers keep working after the key is deleted: the pivot window runs to the end of the evidence.
+    window = (timeline[0]["time"], max(end or "", timeline[-1]["time"])) if timeline else None
     # Graph ids of every principal in the blast radius: their keyless calls (a ConsoleLogin) are not pivots.
     principal_ids = sorted(
         {d["owner"] for d in details.values() if d.get("owner")}
@@ -378,14 +535,22 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     pivots = _pivots(backend, access_ids, principal_ids, window, store_events, incident) if window else []
 
     revoke_before = max([end or ""] + [c["born_at"] or "" for c in credentials]) or None
+    door_report = _door_report(doors, credentials, revoke_before)
     containment = containment_actions(
-        credentials=credentials, principals_created=principals_created, findings=findings, upstream=upstream, revoke_before=revoke_before
+        credentials=credentials,
+        principals_created=principals_created,
+        findings=findings,
+        upstream=upstream,
+        revoke_before=revoke_before,
+        doors=door_report,
     )
+    exfiltrated = instance_credentials_outside(credentials, timeline)
 
     identity = identity_rows[0] if identity_rows else {}
     return {
         "key": key,
         "found": bool(root_details),
+        "in_scope": bool(root_details) and any(t["credential"] == key for t in timeline),
         "incident": incident,
         "evidence": {"last_event": end, "store_events": store_events},
         "identity": {
@@ -410,6 +575,9 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         "findings": findings,
         "sleepers": sleepers,
         "still_active": [c["id"] for c in credentials if c["status"] == "active"],
+        "doors": door_report,
+        "open_doors": list(dict.fromkeys(d["target"] for d in door_report if d["status"] == "open")),
+        "instance_credentials_outside": exfiltrated,
         "pivots": pivots,
         "containment": containment,
         "timeline": timeline,

@@ -78,6 +78,7 @@ def containment_actions(
     findings: Iterable[dict[str, Any]],
     upstream: Iterable[dict[str, Any]],
     revoke_before: str | None,
+    doors: Iterable[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """The actions a responder should take, most urgent first, without duplicates.
 
@@ -87,6 +88,7 @@ def containment_actions(
         findings: The blast radius's findings; only successful ones call for action.
         upstream: The credentials that made the key (likely compromised too).
         revoke_before: The time before which sessions are revoked (the end of the evidence).
+        doors: The doors the blast radius opened; each open one carries the actions that shut it.
     """
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -105,6 +107,11 @@ def containment_actions(
 
     creds = list(credentials)
     principals_created = list(principals_created)
+    door_targets: set[str] = set()
+    for door in doors:
+        for action in door["actions"]:
+            add(action["action"], action["target"], action["detail"], door["eventID"])
+            door_targets.add(action["target"])
     for cred in creds:
         if cred["kind"] == "long-term" and cred["status"] in ("active", "inactive"):
             add("deactivate-and-delete-key", cred["id"], f"deactivate, then delete, access key {cred['id']} of {cred.get('owner')}", cred.get("born_event"))
@@ -143,10 +150,13 @@ def containment_actions(
         target = finding.get("target")
         if finding["action"].startswith("s3:") and target:
             target = _bucket_of(target)
+        if target in door_targets:
+            # The door's own action already says how to shut what this call opened.
+            continue
         detail = rule[1] + (f": {finding['detail']}" if finding.get("detail") else "")
         add(rule[0], target or f"{finding['eventName']} {finding['eventID']}", detail, finding["eventID"])
     for row in upstream:
-        if row.get("credential"):
+        if row.get("credential") and row.get("likely_compromised", True):
             add(
                 "investigate-upstream",
                 row["credential"],

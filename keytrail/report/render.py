@@ -48,13 +48,32 @@ def blast_radius_header(report: dict[str, Any]) -> list[str]:
     if not report["found"]:
         lines.append("This key is not in the store.")
         return lines
+    if not report.get("in_scope", True):
+        lines.append(f"No evidence of this key in this scope (incident {report['incident']}): it signed no event loaded under it.")
     lines.append(f"Identity: {identity['type'] or '?'} {identity['name'] or '?'} ({identity['arn'] or '?'}), account {identity['account'] or '?'}")
     if first:
         lines.append(f"First use: {first['time']} {first['eventName']} from {first['sourceIPAddress']} (eventID {first['eventID']})")
     lines.append(f"End of the evidence: {evidence['last_event'] or 'unknown'} ({evidence['store_events']:,} events in the store)")
-    active = report["still_active"]
-    lines.append(f"Still alive at the end of the evidence: {', '.join(active) if active else 'nothing'}")
+    alive = list(report["still_active"]) + [f"door {d}" for d in report.get("open_doors", [])]
+    lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")
+    for item in report.get("instance_credentials_outside", []):
+        lines.append(
+            f"Instance credentials used outside the instance: {item['credential']} of {item['instance']} from {', '.join(item['addresses'])} "
+            f"({len(item['events'])} events, e.g. {item['events'][0]})"
+        )
     return lines
+
+
+def _door_detail(door: dict[str, Any]) -> str:
+    parts = []
+    if door["external"] or door["admits"]:
+        parts.append("admits " + ", ".join(door["external"] or door["admits"]) + (" (public)" if door["public"] else ""))
+    elif door["public"]:
+        parts.append("public")
+    if door["session_name"]:
+        parts.append(f"sessions named {door['session_name']}")
+    parts += [f"{k} {v}" for k, v in sorted(door["detail"].items())]
+    return "; ".join(parts)
 
 
 def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> Iterator[Section]:
@@ -79,10 +98,28 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
         "The key first, then every credential derived from it, in the order they were born.",
     )
     yield Section(
+        "Doors",
+        ("door", "target", "admits / detail", "opened by", "at", "sessions through it", "status", "eventID"),
+        [
+            (
+                d["kind"],
+                d["target"],
+                _door_detail(d),
+                d["opened_by"],
+                d["time"],
+                ", ".join(d["sessions"]),
+                d["status"] + (f" {d['closed_at']}" if d["closed_at"] else ""),
+                d["eventID"],
+            )
+            for d in report.get("doors", [])
+        ],
+        "What the blast radius opened for sessions no call of it minted; every later session through a door is in Credentials.",
+    )
+    yield Section(
         "Upstream",
         ("born", "made by credential", "principal", "event", "time", "eventID"),
         [(u["born"], _s(u["credential"]), _s(u["principal"]), u["eventName"], u["time"], u["eventID"]) for u in report["upstream"]],
-        "How the key came to be. A credential that made it is likely compromised too.",
+        "How the key came to be. The credential that made it (depth 0) is likely compromised too; deeper levels are provenance to review.",
         "not in the evidence",
     )
     yield Section(

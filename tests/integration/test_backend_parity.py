@@ -16,10 +16,16 @@ from keytrail.graph.runner import reset_store, run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
+from keytrail.sample.doors import DOOR_INCIDENTS, BackdoorRoleFacts, InstanceProfileFacts
 from keytrail.sample.layout import write_jsonl
 from keytrail.sample.workshop import Incident
 
-SCENARIOS: dict[str, Incident[Any]] = {"workshop": workshop_incident(), "session-token": session_token_incident(), "cross-account": cross_account_incident()}
+SCENARIOS: dict[str, Incident[Any]] = {
+    "workshop": workshop_incident(),
+    "session-token": session_token_incident(),
+    "cross-account": cross_account_incident(),
+    **{f"door-{name}": make() for name, make in DOOR_INCIDENTS},
+}
 CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
 
 #: Values to try for each parameter name; a query with a parameter not listed here fails the test.
@@ -41,6 +47,9 @@ def _values() -> dict[str, list[Any]]:
             if record["eventName"] == "DeleteUser" and params.get("userName"):
                 users.append(params["userName"])
     leaked = [s.facts.leaked_key.access_key_id for s in SCENARIOS.values()] + ["AKIATFQR7NSC8Q4X20BJ"]
+    role, instances = SCENARIOS["door-backdoor-role"].facts, SCENARIOS["door-instance-profile"].facts
+    assert isinstance(role, BackdoorRoleFacts) and isinstance(instances, InstanceProfileFacts)
+    door = {"principal": None, "sessionName": None, "rolePrefix": None, "account": None, "since": ""}
     mapping = json.loads((Path(keytrail.__file__).parent / "data" / "attack_mapping.json").read_text())
     # List-valued parameters get a few whole lists each: the product of all of them would be huge.
     return {
@@ -62,6 +71,14 @@ def _values() -> dict[str, list[Any]]:
         "from": ["2000-01-01T00:00:00Z"],
         "to": ["2030-01-01T00:00:00Z"],
         "maxUses": [5, 1000],
+        # One door of each shape: a principal's sessions, sessions named after an instance, Identity Center roles.
+        "doors": [
+            [
+                door | {"door": "role", "principal": role.role_arn},
+                door | {"door": "instance", "sessionName": instances.instance_ids[0], "account": instances.account_id},
+                door | {"door": "sso", "rolePrefix": "AWSReservedSSO_"},
+            ]
+        ],
     }
 
 

@@ -212,8 +212,9 @@ def test_upstream_names_the_credentials_that_made_a_key(samples: Backend) -> Non
     report = build_blast_radius(samples, facts.role_key_id, "session-token")
     chain = [(u["born"], u["credential"], u["depth"]) for u in report["upstream"]]
     assert chain == [(facts.role_key_id, facts.session_key_id, 0), (facts.session_key_id, facts.leaked_key.access_key_id, 1)]
-    assert all(u["likely_compromised"] for u in report["upstream"])
-    assert {c["target"] for c in report["containment"] if c["action"] == "investigate-upstream"} == {facts.session_key_id, facts.leaked_key.access_key_id}
+    # Only the credential that made the key is likely compromised; the one before it is provenance.
+    assert [u["likely_compromised"] for u in report["upstream"]] == [True, False]
+    assert {c["target"] for c in report["containment"] if c["action"] == "investigate-upstream"} == {facts.session_key_id}
     assert build_blast_radius(samples, facts.leaked_key.access_key_id, "session-token")["upstream"] == []
 
 
