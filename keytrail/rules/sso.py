@@ -87,10 +87,11 @@ def identity_store_user(call: Call) -> None:
 
 @resources("rolesanywhere")
 def roles_anywhere_resources(call: Call) -> list[Node]:
-    for field, rtype in (("trustAnchorId", "AWS::RolesAnywhere::TrustAnchor"), ("profileId", "AWS::RolesAnywhere::Profile")):
+    # The same ARN CreateTrustAnchor and CreateProfile return, so that a later DeleteTrustAnchor shuts the door.
+    for field, kind, rtype in (("trustAnchorId", "trust-anchor", "AWS::RolesAnywhere::TrustAnchor"), ("profileId", "profile", "AWS::RolesAnywhere::Profile")):
         value = call.text(field)
         if value:
-            return [call.resource(f"rolesanywhere:{call.account}:{call.region}:{value}", rtype, value)]
+            return [call.resource(value if value.startswith("arn:") else call.arn("rolesanywhere", f"{kind}/{value}"), rtype, None)]
     return []
 
 

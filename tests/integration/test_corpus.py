@@ -11,6 +11,8 @@ from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query, store_stats
 from keytrail.ingest import Ingest, LoadSummary
 from keytrail.loaders.files import FileSource
+from keytrail.loaders.records import SourceRecord
+from keytrail.report.blast_radius import build_blast_radius
 
 pytestmark = pytest.mark.corpus
 
@@ -121,3 +123,30 @@ def test_a_second_load_changes_no_count(loaded: dict[str, Any], tmp_path: Path) 
         assert after[count] == before[count], count
     assert after["loads"] == before["loads"] + 1
     assert {k: v for k, v in after["labels"].items() if k != "LoadRun"} == {k: v for k, v in before["labels"].items() if k != "LoadRun"}
+
+
+def test_invictus_instance_credentials_through_the_doors_it_opened(loaded: dict[str, Any]) -> None:
+    """bert-jan's key launched instances with a role; their role sessions join the blast radius, and the
+    one whose calls come from the key's own address is reported as used outside the instance.
+    Expected answers are read from the records themselves."""
+    records = [item.record for item in FileSource([loaded["corpus"] / "invictus-aws-dataset"]) if isinstance(item, SourceRecord)]
+    launched: set[str] = set()
+    for r in records:
+        by_key = (r.get("userIdentity") or {}).get("accessKeyId") == INVICTUS_KEY
+        if by_key and r["eventName"] == "RunInstances" and not r.get("errorCode") and (r.get("requestParameters") or {}).get("iamInstanceProfile"):
+            launched |= {i["instanceId"] for i in r["responseElements"]["instancesSet"]["items"]}
+    attacker_ips = {r.get("sourceIPAddress") for r in records if (r.get("userIdentity") or {}).get("accessKeyId") == INVICTUS_KEY}
+    sessions: dict[str, set[str]] = {}
+    for r in records:
+        identity = r.get("userIdentity") or {}
+        if identity.get("type") == "AssumedRole" and str(identity.get("arn", "")).rsplit("/", 1)[-1] in launched:
+            sessions.setdefault(identity["accessKeyId"], set()).add(r.get("sourceIPAddress"))
+    outside = {key for key, ips in sessions.items() if ips & attacker_ips}
+    assert launched and outside
+    report = build_blast_radius(loaded["backend"], INVICTUS_KEY, "invictus-aws-dataset")
+    credentials = {c["id"]: c for c in report["credentials"]}
+    assert set(sessions) <= set(credentials)
+    assert {c["id"] for c in report["credentials"] if str(c["born_by"]).startswith("door:")} >= set(sessions)
+    assert {x["credential"] for x in report["instance_credentials_outside"]} == outside
+    # Stratus cleaned up after itself: every door it opened was shut again in the evidence.
+    assert report["open_doors"] == []
