@@ -2,7 +2,8 @@
 //          a federated user's), optionally only sessions with a given name (a function's, an instance's) — or, for doors
 //          on resources, keys of role sessions with that name, of a role whose name starts with a prefix (Identity
 //          Center's AWSReservedSSO_<permission set>_), in an account — first used at or after the door opened.
-//          A key counts from its birth (the AssumeRole that minted it) when that is known, else from its first use.
+//          A key counts from its birth (the AssumeRole that minted it) when that is known, else from its first use;
+//          events counts its events from the door's opening.
 // Parameters:
 //   $doors: list<map{door: string, principal: string|null, sessionName: string|null, rolePrefix: string|null, account: string|null, since: string}> — one entry per door
 //   $incident: string|null — only events loaded under this incident (null: every incident)
@@ -23,8 +24,9 @@ WHERE d.principal IS NULL OR d.sessionName IS NULL OR p.name = d.sessionName
 MATCH (k:AccessKey)-[:BELONGS_TO]->(p)
 WITH d, p, k
 MATCH (k)-[:SIGNED]->(e:Event)
-WHERE e.eventTime >= d.since AND ($incident IS NULL OR $incident IN e.incidents)
-WITH d, p, k, min(e.eventTime) AS firstUse, max(e.eventTime) AS lastUse, count(e) AS events
+WHERE $incident IS NULL OR $incident IN e.incidents
+// The key's first use over all its events: a key in use before the door opened did not come through it.
+WITH d, p, k, min(e.eventTime) AS firstUse, max(e.eventTime) AS lastUse, sum(CASE WHEN e.eventTime >= d.since THEN 1 ELSE 0 END) AS events
 WHERE coalesce(k.bornAt, firstUse) >= d.since
 OPTIONAL MATCH (p)-[:SESSION_OF]->(role:Principal)
 WITH d, p, k, firstUse, lastUse, events, min(role.id) AS role

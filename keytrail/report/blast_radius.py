@@ -48,41 +48,51 @@ def _first(changes: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _sso_prefix(row: dict[str, Any]) -> str | None:
+#: Properties of an OPENED edge that are not the door's detail.
+_DOOR_FIELDS = ("door", "rule", "eventID", "eventTime", "admits", "external", "public", "sessionName", "rolePrefix")
+
+
+def _sso_prefix(kind: str, target_name: str | None) -> str | None:
     """An Identity Center permission set's roles are ``AWSReservedSSO_<set name>_<suffix>`` in each account."""
-    if row["door"] in ("sso-permission-set", "sso-assignment") and row["targetName"]:
-        return f"AWSReservedSSO_{row['targetName']}_"
+    if kind in ("sso-permission-set", "sso-assignment"):
+        # A set known only by its ARN (CreatePermissionSet not in the evidence): any Identity Center role, never any role.
+        return f"AWSReservedSSO_{target_name}_" if target_name else "AWSReservedSSO_"
     return None
 
 
+def _change(row: dict[str, Any]) -> dict[str, Any]:
+    edge = row.get("edge") or {}
+    return {k: row[k] for k in ("verb", "time", "eventID", "eventName")} | {"policyDocument": edge.get("policyDocument"), "policyArn": edge.get("policyArn")}
+
+
 def _doors(backend: Backend, found: dict[str, _Origin], incident: str | None, known: dict[str, Door]) -> list[Door]:
-    """Doors opened by any credential found so far (new ones only)."""
+    """Doors opened by these credentials that are not known yet."""
     keys = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
     new = []
     for row in run_query(backend, "doors-opened", {"credentials": keys, "incident": incident}):
         door_id = f"{row['eventID']}:{row['target']}"
         if door_id in known:
             continue
-        # Doors on Identity Center resources and instances have no principal of their own: sessions are found by name.
+        edge = row["door"]
         door = Door(
             id=door_id,
-            kind=row["door"],
+            kind=edge["door"],
             credential=row["credential"],
             event_id=row["eventID"],
             time=row["eventTime"],
             event_name=row["eventName"],
-            rule=row["rule"],
+            rule=edge["rule"],
             target=row["target"],
             target_arn=row["targetArn"],
             target_type=row["targetType"],
             account=row["account"],
-            admits=list(row["admits"] or []),
-            external=list(row["external"] or []),
-            public=bool(row["public"]),
-            session_name=row["sessionName"],
-            role_prefix=row["rolePrefix"] or _sso_prefix(row),
-            detail={k: v for k, v in (row["detail"] or {}).items() if v is not None},
-            changes=sorted((c for c in row["changes"] or [] if c), key=lambda c: (c["time"], c["eventID"])),
+            admits=list(edge.get("admits") or []),
+            external=list(edge.get("external") or []),
+            public=bool(edge.get("public")),
+            session_name=edge.get("sessionName"),
+            role_prefix=edge.get("rolePrefix") or _sso_prefix(edge["door"], row["targetName"]),
+            detail={k: v for k, v in edge.items() if k not in _DOOR_FIELDS and v is not None},
+            changes=sorted((_change(c) for c in row["changes"] or [] if c), key=lambda c: (c["time"], c["eventID"])),
             sessions=[],
         )
         known[door_id] = door
@@ -90,26 +100,11 @@ def _doors(backend: Backend, found: dict[str, _Origin], incident: str | None, kn
     return new
 
 
-#: Doors whose sessions CloudTrail shows as keys of a principal. Resource policies, function URLs and trust
-#: anchors let callers in without a session of this account's (invocations are data events, Roles Anywhere
-#: sessions come through a profile's roles): they are reported and contained, not walked.
-_WALKED_DOORS = frozenset(
-    {
-        "user-created",
-        "role-created",
-        "trust-policy",
-        "admin-policy",
-        "federation",
-        "function-role",
-        "function-code",
-        "instance-profile",
-        "instance-access",
-        "sso-permission-set",
-        "sso-assignment",
-        "sso-user",
-        "roles-anywhere",
-    }
-)
+#: Doors that let callers in without a session CloudTrail shows as a principal's key: a resource policy or a
+#: function URL (invocations are data events), a trust anchor (its sessions come through a profile's roles,
+#: the ``roles-anywhere`` door). They are reported and contained, not walked; every other kind is walked,
+#: including any kind a rule adds later.
+_UNWALKED_DOORS = frozenset({"resource-policy", "function-url", "trust-anchor"})
 
 
 def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[dict[str, _Origin], list[dict[str, Any]], dict[str, Door]]:
@@ -124,6 +119,7 @@ def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple
     logins: list[dict[str, Any]] = []
     attributed: set[str] = set()
     doors: dict[str, Door] = {}
+    asked_doors: set[str] = set()
     while pending:
         while pending:
             root = pending.pop(0)
@@ -162,7 +158,9 @@ def _walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple
                 pending.append(session["credential"])
         if pending:
             continue
-        new_doors = [d for d in _doors(backend, found, incident, doors) if d.kind in _WALKED_DOORS]
+        fresh = {k: origin for k, origin in found.items() if k not in asked_doors}
+        asked_doors |= set(fresh)
+        new_doors = [d for d in _doors(backend, fresh, incident, doors) if d.kind not in _UNWALKED_DOORS]
         if not new_doors:
             break
         for row in run_query(backend, "door-sessions", {"doors": [door_query(d) for d in new_doors], "incident": incident}):

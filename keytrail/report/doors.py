@@ -14,6 +14,9 @@ from typing import Any
 
 from keytrail.rules import policy
 
+#: Door targets that are principals: their own sessions and keys come through the door.
+_PRINCIPAL_TYPES = ("IAMUser", "IAMRole", "FederatedUser", "Root", "AssumedRole")
+
 
 @dataclass(slots=True)
 class Door:
@@ -42,7 +45,7 @@ class Door:
 
 def door_query(door: Door) -> dict[str, Any]:
     """How the sessions of a door are found: the principal it opened, or sessions by name, role prefix and account."""
-    principal = door.target if door.target_type in ("IAMUser", "IAMRole", "FederatedUser", "Root", "AssumedRole") else None
+    principal = door.target if door.target_type in _PRINCIPAL_TYPES else None
     # Identity Center provisions its roles in the accounts a permission set is assigned to, not where it was made.
     local = not door.kind.startswith("sso-")
     account = door.detail.get("targetAccount") or (door.account if local and principal is None else None)
@@ -54,9 +57,6 @@ def door_query(door: Door) -> dict[str, Any]:
         "account": account,
         "since": door.time,
     }
-
-
-_PRINCIPAL_TYPES = ("IAMUser", "IAMRole", "FederatedUser", "Root", "AssumedRole")
 
 
 def door_status(door: Door, session_status: dict[str, str]) -> tuple[str, dict[str, Any] | None]:

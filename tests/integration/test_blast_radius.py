@@ -15,6 +15,7 @@ from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
 from keytrail.report import build_blast_radius, build_findings
+from keytrail.report.render import blast_radius_header
 from keytrail.sample import Incident, cross_account_incident, session_token_incident, workshop_incident
 
 WORKSHOP = workshop_incident()
@@ -247,6 +248,8 @@ def test_incident_filter_keeps_other_incidents_out(samples: Backend) -> None:
     # Under another incident's name the workshop key has no events at all.
     other = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "cross-account")
     assert other["timeline"] == [] and other["first_use"] is None
+    assert other["found"] and not other["in_scope"]
+    assert any(line.startswith("No evidence of this key in this scope (incident cross-account)") for line in blast_radius_header(other))
     everything = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, None)
     assert len(everything["timeline"]) == len(build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "workshop")["timeline"])
 
@@ -305,6 +308,9 @@ def test_cli_json_markdown_and_terminal(cli_args: tuple[list[str], dict[str, str
     assert result.exit_code == 0 and WORKSHOP.facts.active_key.access_key_id in result.stdout
     assert CliRunner().invoke(app, [*args, "findings", "--category", "nonsense"], env=env).exit_code == 2
     assert CliRunner().invoke(app, [*args, "blast-radius", "AKIAUNKNOWNUNKNOWN00", "--json"], env=env).exit_code == 1
+    # An incident that does not exist is an error that lists the ones that do, never a report calling the key active.
+    result = CliRunner().invoke(app, [*args, "blast-radius", key, "--incident", "no-such-case", "--json"], env=env)
+    assert result.exit_code == 1 and "no incident 'no-such-case'" in result.stderr and "cli" in result.stderr and result.stdout == ""
 
 
 # ------------------------------------------------------------------------ real corpus

@@ -13,6 +13,7 @@ from keytrail.ingest import Ingest, LoadSummary
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.render import blast_radius_header
 
 pytestmark = pytest.mark.corpus
 
@@ -150,3 +151,15 @@ def test_invictus_instance_credentials_through_the_doors_it_opened(loaded: dict[
     assert {x["credential"] for x in report["instance_credentials_outside"]} == outside
     # Stratus cleaned up after itself: every door it opened was shut again in the evidence.
     assert report["open_doors"] == []
+
+
+def test_sans_admin_policy_door_admits_no_key_that_was_in_use_before_it(loaded: dict[str, Any]) -> None:
+    """jmerckle's leaked key wrote itself an administrator policy: a door into jmerckle. The key itself was in
+    use before that, so it did not come through the door; the key created after it did."""
+    report = build_blast_radius(loaded["backend"], SANS_LEAKED, "sans504-s3-ransomware-lab")
+    [door] = [d for d in report["doors"] if d["kind"] == "admin-policy"]
+    assert door["target"].endswith(":user/jmerckle") and door["status"] == "open"
+    first_use = report["first_use"]["time"]
+    assert first_use < door["time"]
+    assert SANS_LEAKED not in door["sessions"] and SANS_SECOND in door["sessions"]
+    assert f"door {door['target']}" in "\n".join(blast_radius_header(report))

@@ -51,6 +51,9 @@ def test_every_key_through_a_door_is_in_the_blast_radius_and_still_alive(doors_s
     assert set(facts.entry_key_ids) <= set(report["still_active"])
     header = "\n".join(blast_radius_header(report))
     assert "Still alive at the end of the evidence: nothing" not in header
+    [alive] = [line for line in header.splitlines() if line.startswith("Still alive at the end of the evidence:")]
+    # Open doors are listed with the live credentials.
+    assert report["open_doors"] and all(f"door {target}" in alive for target in report["open_doors"])
     for key in facts.entry_key_ids:
         assert key in header
         entry = credentials[key]
@@ -134,3 +137,12 @@ def test_a_door_is_closed_by_deleting_what_it_opened(doors_store: Backend, tmp_p
     closed = next(d for d in after["doors"] if d["kind"] == "role-created")
     assert (closed["status"], closed["closed_event"]) == ("closed", deletion["eventID"])
     assert not closed["actions"]
+
+
+def test_every_identity_center_door_leads_to_the_permission_sets_session(doors_store: Backend) -> None:
+    facts = INCIDENTS["identity-center"].facts
+    report = _report(doors_store, "identity-center")
+    doors = report["doors"]
+    # The set, its policy, the user and the assignment each lead to the one session of AWSReservedSSO_<set>_….
+    assert {d["eventID"] for d in doors} == set(facts.door_event_ids)
+    assert all(d["sessions"] == list(facts.entry_key_ids) for d in doors), [(d["kind"], d["sessions"]) for d in doors]

@@ -219,6 +219,10 @@ def test_partition_comes_from_the_arn_or_the_region() -> None:
     caller = {"type": "IAMUser", "accountId": "111122223333", "userName": "alice"}
     china = rows(rec("CreateUser", identity=caller, requestParameters={"userName": "x"}, awsRegion="cn-north-1"))
     assert china["merge_effects_on_principals"][0]["target"] == "arn:aws-cn:iam::111122223333:user/x"
+    # A caller's ARN names the partition of what it acts on, whatever the region says.
+    gov_caller = {"type": "IAMUser", "arn": "arn:aws-us-gov:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"}
+    gov_user = rows(rec("CreateUser", identity=gov_caller, requestParameters={"userName": "x"}))
+    assert gov_user["merge_effects_on_principals"][0]["target"] == "arn:aws-us-gov:iam::111122223333:user/x"
     gov = principal_of_identity({"type": "AssumedRole", "arn": "arn:aws-us-gov:sts::1:assumed-role/r/s", "accountId": "1"})
     assert gov is not None and gov["id"] == "arn:aws-us-gov:sts::1:assumed-role/r/s"
     pathed = principal_of_identity({"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops/team/alice", "accountId": "1", "userName": "alice"})
