@@ -10,6 +10,7 @@ import orjson
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
 from keytrail.report.attack import AttackMapping, load_mapping, tactic_rank
+from keytrail.rules import policy
 
 Finding = dict[str, Any]
 
@@ -27,24 +28,6 @@ def parse_json_text(text: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _grants_everything(document: Any) -> bool:
-    """True for an inline policy with an Allow of Action "*" on Resource "*"."""
-    policy = parse_json_text(document) if isinstance(document, str) else document
-    statements = policy.get("Statement") if isinstance(policy, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    for statement in statements or []:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action")
-        resources = statement.get("Resource")
-        actions = [actions] if isinstance(actions, str) else actions or []
-        resources = [resources] if isinstance(resources, str) else resources or []
-        if "*" in actions and "*" in resources:
-            return True
-    return False
-
-
 def describe(event_name: str, request_parameters: Any) -> str | None:
     """A short, factual note on what a call asked for, where the request says more than its name."""
     params = parse_json_text(request_parameters)
@@ -59,7 +42,7 @@ def describe(event_name: str, request_parameters: Any) -> str | None:
     if event_name in ("PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"):
         who = params.get("userName") or params.get("roleName") or params.get("groupName")
         note = f"inline policy {params.get('policyName')} on {who}"
-        return note + (' allowing "*" on "*" (full administrator)' if _grants_everything(params.get("policyDocument")) else "")
+        return note + (' allowing "*" on "*" (full administrator)' if policy.grants_everything(policy.document(params.get("policyDocument"))) else "")
     if event_name.startswith("AssumeRole") and params.get("roleArn"):
         return f"role {params['roleArn']}"
     if event_name in ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "StartLogging"):

@@ -103,7 +103,7 @@ def ssh_key_pushed(call: Call) -> None:
 
 @handles("ssm", "SendCommand", "StartSession")
 def run_on_instance(call: Call) -> None:
-    ids = [str(i) for i in call.params.get("instanceIds") or [] if isinstance(i, str)] if isinstance(call.params.get("instanceIds"), list) else []
+    ids = instance_ids(call)
     target = call.text("target")
     if target and target.startswith("i-"):
         ids.append(target)

@@ -111,15 +111,13 @@ class DoorFacts:
 
 
 @dataclass(frozen=True)
-class TrustBackdoorFacts(DoorFacts):
-    """Inputs of :func:`trust_backdoor_incident`."""
+class CrossAccountEntryFacts(DoorFacts):
+    """A role that admits another account, and that account's way in through it."""
 
     external_account_id: str
-    door_event_id: str
-    """UpdateAssumeRolePolicy."""
     role_arn: str
     admitted_principals: tuple[str, ...]
-    """Principals of the new trust policy, in statement order (the existing one first)."""
+    """Principals of the trust policy, in statement order."""
     external_user_arn: str
     external_key_id: str
     """The external IAM user's own AKIA key: signs the AssumeRole copy in its own account."""
@@ -133,30 +131,26 @@ class TrustBackdoorFacts(DoorFacts):
     session_expiration: str
     session_event_ids: tuple[str, ...]
     """Calls signed by the session key."""
+
+
+@dataclass(frozen=True)
+class TrustBackdoorFacts(CrossAccountEntryFacts):
+    """Inputs of :func:`trust_backdoor_incident`: the existing role's new trust policy keeps its principal first."""
+
+    door_event_id: str
+    """UpdateAssumeRolePolicy."""
     exposed_bucket: str
     """Bucket whose policy the session opened to the external account."""
 
 
 @dataclass(frozen=True)
-class BackdoorRoleFacts(DoorFacts):
+class BackdoorRoleFacts(CrossAccountEntryFacts):
     """Inputs of :func:`backdoor_role_incident`."""
 
-    external_account_id: str
     create_role_event_id: str
     attach_policy_event_id: str
-    role_arn: str
     role_id: str
-    admitted_principals: tuple[str, ...]
     policy_arn: str
-    external_user_arn: str
-    external_key_id: str
-    entry_event_id: str
-    entry_twin_event_id: str
-    shared_event_id: str
-    session_name: str
-    session_key_id: str
-    session_expiration: str
-    session_event_ids: tuple[str, ...]
     further_key: AccessKeyFact
     """AKIA key the role session created for an existing user."""
 

@@ -15,6 +15,7 @@ import pytest
 from keytrail.sample.doors import (
     DOOR_INCIDENTS,
     BackdoorRoleFacts,
+    CrossAccountEntryFacts,
     DoorFacts,
     FederationConsoleFacts,
     IdentityCenterFacts,
@@ -212,9 +213,10 @@ def test_door_story(name: str) -> None:
 # --------------------------------------------------------------------------- 1. trust policy backdoor
 
 
-def check_cross_account_entry(
-    records: list[Record], role_arn: str, ext: str, victim: str, entry_id: str, twin_id: str, shared: str, session_name: str, key: str, expiration: str
-) -> None:
+def check_cross_account_entry(records: list[Record], facts: CrossAccountEntryFacts) -> None:
+    role_arn, ext, victim = facts.role_arn, facts.external_account_id, facts.account_id
+    entry_id, twin_id, shared = facts.entry_event_id, facts.entry_twin_event_id, facts.shared_event_id
+    session_name, key, expiration = facts.session_name, facts.session_key_id, facts.session_expiration
     copies = [r for r in records if r.get("sharedEventID") == shared]
     assert {r["eventID"] for r in copies} == {entry_id, twin_id}
     events = by_id(records)
@@ -240,6 +242,9 @@ def check_cross_account_entry(
     assert {r["userIdentity"]["arn"] for r in sessions} == {entry["responseElements"]["assumedRoleUser"]["arn"]}
     assert {r["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] for r in sessions} == {role_arn}
     assert min(r["eventTime"] for r in sessions) > entry["eventTime"]
+    assert twin["userIdentity"]["arn"] == facts.external_user_arn
+    assert twin["userIdentity"]["accessKeyId"] == facts.external_key_id
+    assert {r["eventID"] for r in sessions} == set(facts.session_event_ids)
 
 
 def test_trust_backdoor() -> None:
@@ -254,22 +259,7 @@ def test_trust_backdoor() -> None:
     assert tuple(principals) == facts.admitted_principals
     assert f"arn:aws:iam::{facts.external_account_id}:root" in principals
     assert f"arn:aws:iam::{facts.account_id}:root" in principals
-    check_cross_account_entry(
-        records,
-        facts.role_arn,
-        facts.external_account_id,
-        facts.account_id,
-        facts.entry_event_id,
-        facts.entry_twin_event_id,
-        facts.shared_event_id,
-        facts.session_name,
-        facts.session_key_id,
-        facts.session_expiration,
-    )
-    twin = by_id(records)[facts.entry_twin_event_id]
-    assert twin["userIdentity"]["arn"] == facts.external_user_arn
-    assert twin["userIdentity"]["accessKeyId"] == facts.external_key_id
-    assert {r["eventID"] for r in signed_by(records, facts.session_key_id)} == set(facts.session_event_ids)
+    check_cross_account_entry(records, facts)
     put = one(signed_by(records, facts.session_key_id), eventName="PutBucketPolicy")
     assert put["requestParameters"]["bucketName"] == facts.exposed_bucket
     assert put["requestParameters"]["bucketPolicy"]["Statement"][0]["Principal"]["AWS"] == f"arn:aws:iam::{facts.external_account_id}:root"
@@ -293,20 +283,8 @@ def test_backdoor_role() -> None:
     assert create["requestParameters"]["maxSessionDuration"] == 43_200
     assert attach["requestParameters"] == {"roleName": role["roleName"], "policyArn": facts.policy_arn}
     assert facts.policy_arn == ADMIN
-    check_cross_account_entry(
-        records,
-        facts.role_arn,
-        facts.external_account_id,
-        facts.account_id,
-        facts.entry_event_id,
-        facts.entry_twin_event_id,
-        facts.shared_event_id,
-        facts.session_name,
-        facts.session_key_id,
-        facts.session_expiration,
-    )
+    check_cross_account_entry(records, facts)
     sessions = signed_by(records, facts.session_key_id)
-    assert {r["eventID"] for r in sessions} == set(facts.session_event_ids)
     created = one(sessions, eventName="CreateAccessKey")
     assert created["responseElements"]["accessKey"]["accessKeyId"] == facts.further_key.access_key_id
     assert created["requestParameters"]["userName"] == facts.further_key.user_name
