@@ -65,9 +65,7 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSe
             yield Neo4jSettings(container.get_connection_url(), "neo4j", "keytrail-test")
         return
     home = tmp_path_factory.mktemp("neo4j-home")
-    # 2 GB heap: a batch of 2,000 corpus events is one transaction, and 1 GB leaves Neo4j ~700 MB for transactions.
     env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(_free_port()), NEO4J_HTTP_PORT=str(_free_port()))
-    env.setdefault("NEO4J_HEAP", "2g")
     script = REPO / "scripts" / "neo4j-local"
     started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=900)
     if started.returncode != 0:
