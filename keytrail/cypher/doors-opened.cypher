@@ -13,12 +13,13 @@ WITH c, k
 MATCH (k)-[:SIGNED]->(e:Event)-[o:OPENED]->(t)
 WHERE e.eventTime >= c.since AND ($incident IS NULL OR $incident IN e.incidents)
 OPTIONAL MATCH (x:Event)-[change]->(t)
-WHERE x.eventTime >= e.eventTime AND x.eventID <> e.eventID AND type(change) IN ['DELETED', 'MODIFIED', 'CREATED', 'DETACHED_POLICY', 'DELETED_POLICY', 'STOPPED']
+WHERE x.eventID <> e.eventID AND type(change) IN ['DELETED', 'MODIFIED', 'CREATED', 'DETACHED_POLICY', 'DELETED_POLICY', 'STOPPED']
   AND ($incident IS NULL OR $incident IN x.incidents)
+// "Later" is decided after the match, not in it: in the match Neo4j seeks every Event after the door by time.
 // Ordered before collect(), so that both stores list the changes alike.
-WITH k, e, o, t, x, change
+WITH k, e, o, t, x, change, x.eventTime >= e.eventTime AS later
 ORDER BY x.eventTime, x.eventID
-WITH k, e, o, t, collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(change), time: x.eventTime, eventID: x.eventID, eventName: x.eventName,
+WITH k, e, o, t, collect(CASE WHEN x IS NULL OR NOT later THEN null ELSE {verb: type(change), time: x.eventTime, eventID: x.eventID, eventName: x.eventName,
                                                           edge: properties(change)} END) AS changes
 // properties() rather than o.sessionName, o.url, ...: a door's detail differs by kind, and Neo4j warns of every
 // property key that no edge in the store carries yet.

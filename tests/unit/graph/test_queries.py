@@ -100,6 +100,9 @@ def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
             assert f"row.verb = '{verb}' THEN [1] ELSE [] END |\n  MERGE (e)-[x:{rel_type}]->" in body, (label, verb)
         assert set(WRITE_PLAN[label].values()) <= EFFECTS
         assert name in WRITE_ORDER
+        # The landed count counts exactly the rows routed to a branch.
+        [counted] = re.findall(r"RETURN sum\(CASE WHEN row\.verb IN \[([^\]]*)\] THEN 1 ELSE 0 END\) AS landed", body)
+        assert sorted(re.findall(r"'([A-Z_]+)'", counted)) == sorted(WRITE_PLAN[label]), label
     principals = set(re.findall(r"row\.verb = '([A-Z_]+)'", get_query("merge_effects_on_principals").body))
     assert {"CREATED", "DELETED", "ASSUMED", "ATTACHED_POLICY", "PUT_POLICY"} <= principals
 
