@@ -156,8 +156,9 @@ class Call:
                 return value
         return None
 
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        """An ARN in the call's partition and account (``region=False`` for global services such as IAM)."""
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     def user(self, name: Any) -> Node | None:
         """The IAM user a call names, defaulting to the caller when it names none (IAM's rule)."""

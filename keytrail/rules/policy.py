@@ -45,10 +45,6 @@ def admitted_principals(policy: dict[str, Any] | None) -> list[str]:
     return sorted(found)
 
 
-def new_principals(before: list[str], after: list[str]) -> list[str]:
-    return sorted(set(after) - set(before))
-
-
 def is_public(principals: list[str]) -> bool:
     return "*" in principals
 
