@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keytrail.rules import cloudtrail, data, detection, ec2, iam, lambda_, s3, secrets, sso, sts  # noqa: F401  (they register their rules)
+from keytrail.rules import account, bedrock, cloudtrail, data, detection, ec2, iam, lambda_, s3, secrets, ses, sso, sts  # noqa: F401  (they register their rules)
 from keytrail.rules.base import Call, Credential, Effect, Interpretation, LoginProfileOwner, Node, SessionLink
 from keytrail.rules.generic import generic
 from keytrail.rules.registry import REGISTRY

@@ -23,9 +23,14 @@ def rds_resources(call: Call) -> list[Node]:
 @resources("dynamodb")
 def dynamodb_resources(call: Call) -> list[Node]:
     table = call.text("tableName", "tableArn")
-    if not table:
+    if table:
+        return [call.resource(table if table.startswith("arn:") else call.arn("dynamodb", f"table/{table}"), "AWS::DynamoDB::Table", table.rsplit("/", 1)[-1])]
+    # Resource-policy calls name a table or one of its streams by ARN: arn:…:table/<name>[/stream/<label>].
+    arn = call.text("resourceArn")
+    if not arn or "table/" not in arn:
         return []
-    return [call.resource(table if table.startswith("arn:") else call.arn("dynamodb", f"table/{table}"), "AWS::DynamoDB::Table", table.rsplit("/", 1)[-1])]
+    name = arn.split("table/", 1)[1].split("/", 1)[0]
+    return [call.resource(arn, "AWS::DynamoDB::Stream" if "/stream/" in arn else "AWS::DynamoDB::Table", name)]
 
 
 @resources("backup")

@@ -15,7 +15,17 @@ def guardduty_resources(call: Call) -> list[Node]:
 @resources("logs")
 def logs_resources(call: Call) -> list[Node]:
     group = call.text("logGroupName")
-    return [call.resource(call.arn("logs", f"log-group:{group}"), "AWS::Logs::LogGroup", group)] if group else []
+    if group:
+        return [call.resource(call.arn("logs", f"log-group:{group}"), "AWS::Logs::LogGroup", group)]
+    if call.name.endswith("ResourcePolicy"):
+        # A resource policy is the account's (named by policyName) or, with resourceArn, one log group's.
+        scoped = (call.text("resourceArn") or "").removesuffix(":*")
+        if scoped:
+            return [call.resource(scoped, "AWS::Logs::LogGroup", scoped.rsplit(":", 1)[-1])]
+        policy = call.text("policyName")
+        if policy and call.account:
+            return [call.resource(f"logs-resource-policy:{call.account}:{call.region}:{policy}", "AWS::Logs::ResourcePolicy", policy)]
+    return []
 
 
 @resources("config")
@@ -30,8 +40,13 @@ def account_level_service(call: Call) -> list[Node]:
     hub = call.text("HubArn", "hubArn")
     if hub:
         return [call.resource(hub, f"AWS::{call.service}::Hub", hub.rsplit("/", 1)[-1])]
-    rid = f"{call.service}:{call.account}:{call.region}"
-    return [call.resource(rid, f"AWS::{call.service}::Account", f"{call.service} in {call.account} {call.region}")] if call.account else []
+    accounts = [call.account] if call.account else []
+    listed = call.params.get("accountIds")
+    if call.service == "inspector2" and isinstance(listed, list) and call.name in ("Enable", "Disable"):
+        # Inspector's Enable and Disable name the accounts they switch (a delegated administrator's members).
+        accounts = [a for a in listed if isinstance(a, str) and a] or accounts
+    kind = f"AWS::{call.service}::Account"
+    return [call.resource(f"{call.service}:{a}:{call.region}", kind, f"{call.service} in {a} {call.region}", accountId=a) for a in accounts]
 
 
 @resources("access-analyzer")

@@ -18,7 +18,6 @@ from keytrail.rules.registry import handles, resources
 _NAMED = (
     ("instanceId", "AWS::EC2::Instance", "instance"),
     ("snapshotId", "AWS::EC2::Snapshot", "snapshot"),
-    ("sourceSnapshotId", "AWS::EC2::Snapshot", "snapshot"),
     ("imageId", "AWS::EC2::Image", "image"),
     ("groupId", "AWS::EC2::SecurityGroup", "security-group"),
     ("volumeId", "AWS::EC2::Volume", "volume"),
@@ -45,15 +44,36 @@ def instance_ids(call: Call) -> list[str]:
     return ids
 
 
+def _copied_snapshots(call: Call) -> list[Node]:
+    """A snapshot copy (``CopySnapshot``): the new snapshot of the response, then its source in ``sourceRegion``."""
+    source = call.text("sourceSnapshotId")
+    if not source:
+        return []
+    found = []
+    copy = call.text("snapshotId", source=call.response)
+    if copy:
+        found.append(call.resource(call.arn("ec2", f"snapshot/{copy}"), "AWS::EC2::Snapshot", copy))
+    # The copy is made in the call's region; the source may be in another one. Its account is assumed to be the call's.
+    region = call.text("sourceRegion") or call.region
+    found.append(call.resource(f"arn:{call.partition}:ec2:{region}:{call.account}:snapshot/{source}", "AWS::EC2::Snapshot", source))
+    return found
+
+
 @resources("ec2")
 def ec2_resources(call: Call) -> list[Node]:
-    found = []
+    found = _copied_snapshots(call)
     for field, rtype, kind in _NAMED:
         value = call.text(field)
         if value:
             found.append(call.resource(call.arn("ec2", f"{kind}/{value}"), rtype, value))
     found += [instance(call, i) for i in instance_ids(call)]
     return found
+
+
+def _request(call: Call) -> dict[str, Any]:
+    """The request, which CloudTrail logs wrapped (``<EventName>Request``, capitalised members) for some EC2 calls."""
+    wrapped = call.params.get(f"{call.name}Request")
+    return wrapped if isinstance(wrapped, dict) else call.params
 
 
 def _profile(value: Any) -> str | None:
@@ -79,9 +99,7 @@ def run_instances(call: Call) -> None:
 @handles("ec2", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation")
 def associate_profile(call: Call) -> None:
     generic(call, "MODIFIED")
-    # CloudTrail logs these requests wrapped, with the API's capitalised member names.
-    wrapped = call.params.get(f"{call.name}Request")
-    request = wrapped if isinstance(wrapped, dict) else call.params
+    request = _request(call)
     profile = _profile(request.get("iamInstanceProfile")) or _profile({k.lower(): v for k, v in (request.get("IamInstanceProfile") or {}).items()})
     association = call.response.get(f"{call.name}Response") or {}
     described = (association.get("iamInstanceProfileAssociation") or {}) if isinstance(association, dict) else {}
@@ -90,6 +108,17 @@ def associate_profile(call: Call) -> None:
         node = instance(call, instance_id)
         call.on_resource("MODIFIED", node, instanceProfile=profile)
         call.door("instance-profile", "Resource", node, sessionName=instance_id, instanceProfile=profile)
+
+
+@handles("ec2", "ModifyInstanceMetadataOptions")
+def metadata_options(call: Call) -> None:
+    """IMDS settings of one instance (``HttpTokens`` ``optional`` lets IMDSv1 hand out its role's credentials)."""
+    request = _request(call)
+    wrapped = call.response.get(f"{call.name}Response")
+    described = wrapped if isinstance(wrapped, dict) else call.response
+    ids = [i for i in (request.get("InstanceId"), request.get("instanceId"), described.get("instanceId")) if isinstance(i, str) and i]
+    for instance_id in dict.fromkeys(ids):
+        call.on_resource("MODIFIED", instance(call, instance_id))
 
 
 @handles("ec2-instance-connect", "SendSSHPublicKey", "SendSerialConsoleSSHPublicKey")

@@ -4,7 +4,8 @@ Three groups of tests:
 
 * schema: every entry has allowed tactic slugs, a well-formed technique ID and
   name, and only names sources that the file defines;
-* coverage: every event of section 3 of the CloudTrail primer is mapped;
+* coverage: every event of section 3 of the CloudTrail primer is mapped, and so
+  is every event of the coverage list (``COVERAGE``);
 * Stratus Red Team: in every detonation log of the test corpus, the technique's
   attack events map to the tactic named in the file name
   (``aws.<tactic>.<technique>.json``), and every other successful Stratus call
@@ -240,6 +241,52 @@ PRIMER_TACTIC = {
 @pytest.mark.parametrize("event,tactic", sorted(PRIMER_TACTIC.items()))
 def test_primer_primary_tactic(events, event, tactic):
     assert events[event]["tactics"][0] == tactic, events[event]["tactics"]
+
+
+# -------------------------------------------------------------------- coverage list
+
+# The coverage list, as CloudTrail names the events (<first label of eventSource>:<eventName>):
+# detection and logging switched off, data shared or copied out, backups destroyed, services hijacked.
+COVERAGE = [
+    "securityhub:DisableSecurityHub",
+    "ec2:ModifyInstanceMetadataOptions",
+    "cloudtrail:DeleteEventDataStore",
+    "cloudtrail:StopEventDataStoreIngestion",
+    "macie2:DisableMacie",
+    "inspector2:Disable",
+    "access-analyzer:DeleteAnalyzer",
+    "bedrock:DeleteModelInvocationLoggingConfiguration",
+    "bedrock:PutModelInvocationLoggingConfiguration",
+    "bedrock:Converse",
+    "bedrock:ConverseStream",
+    "bedrock:InvokeModel",
+    "kms:CreateGrant",
+    "kms:DisableKey",
+    "secretsmanager:PutResourcePolicy",
+    "logs:PutResourcePolicy",
+    "dynamodb:PutResourcePolicy",
+    "s3:PutObjectAcl",
+    "s3:PutBucketWebsite",
+    "ec2:CopySnapshot",
+    "dynamodb:ExportTableToPointInTime",
+    "backup:DeleteRecoveryPoint",
+    "backup:DeleteBackupVault",
+    "s3:PutBucketObjectLockConfiguration",
+    "ses:SendRawEmail",
+    "account:PutAlternateContact",
+    "iam:CreateInstanceProfile",
+    "s3:CreateBucket",
+]
+
+
+def test_every_coverage_event_is_mapped(events):
+    missing = [event for event in COVERAGE if event not in events]
+    assert not missing, f"coverage-list events not mapped: {missing}"
+
+
+@pytest.mark.parametrize("event", COVERAGE)
+def test_coverage_event_says_why(events, event):
+    assert events[event].get("note"), f"{event}: no note saying why"
 
 
 # ----------------------------------------------------------------- Stratus Red Team
