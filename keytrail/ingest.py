@@ -19,6 +19,7 @@ import orjson
 
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import get_query
+from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
@@ -130,6 +131,8 @@ class Ingest:
                 self._ended.append(self._last_origin)
             self._flush()
             self._report_loaded_origins()
+            # Every key again, whatever this load touched: a deletion can arrive long after the key's creation.
+            settle_key_statuses(self.backend, self.writer)
         finally:
             self._rejects.close()
         self.summary.seconds = time.perf_counter() - began

@@ -4,7 +4,7 @@
 // Parameters:
 //   $credentials: list<map{id: string, since: string}> — access key ids and the ISO time each counts from
 //   $incident: string|null — only events loaded under this incident (null: every incident)
-// Returns: credential, kind, expiration, bornBy, bornAt, bornEventID, owner, ownerName, ownerType, ownerArn, account, ownerParent, events, firstUse, lastUse, changes, ownerDeletions
+// Returns: credential, kind, status, statusAt, statusEventID, expiration, bornBy, bornAt, bornEventID, owner, ownerName, ownerType, ownerArn, account, ownerParent, events, firstUse, lastUse, changes, ownerDeletions
 UNWIND $credentials AS c
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: c.id})
@@ -27,7 +27,8 @@ WITH c, k, events, firstUse, lastUse, o, ownerParent,
      collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(s), time: x.eventTime, eventID: x.eventID, eventName: x.eventName} END) AS changes
 OPTIONAL MATCH (d:Event)-[:DELETED]->(o)
 WHERE $incident IS NULL OR $incident IN d.incidents
-RETURN k.accessKeyId AS credential, k.kind AS kind, k.expiration AS expiration, k.bornBy AS bornBy, k.bornAt AS bornAt,
+RETURN k.accessKeyId AS credential, k.kind AS kind, k.status AS status, k.statusAt AS statusAt, k.statusEventID AS statusEventID,
+       k.expiration AS expiration, k.bornBy AS bornBy, k.bornAt AS bornAt,
        k.bornEventID AS bornEventID, o.id AS owner, o.name AS ownerName, o.type AS ownerType, coalesce(o.arn, o.id) AS ownerArn,
        o.accountId AS account, ownerParent, events, firstUse, lastUse, changes,
        collect(CASE WHEN d IS NULL THEN null ELSE {time: d.eventTime, eventID: d.eventID} END) AS ownerDeletions

@@ -4,6 +4,7 @@
 // Parameters:
 //   $keys: list<string> — access key ids of the blast radius
 //   $principals: list<string> — principal ids of the blast radius (their calls without a key, e.g. ConsoleLogin, are not pivots)
+//   $shared: list<string> — sharedEventIDs of the blast radius's calls: the other account's copy of a call is not a pivot
 //   $from: string — ISO start of the window
 //   $to: string — ISO end of the window
 //   $incident: string|null — only events loaded under this incident (null: every incident)
@@ -18,6 +19,7 @@ WHERE e.eventTime >= $from AND e.eventTime <= $to AND ($incident IS NULL OR $inc
 WITH DISTINCT ip
 MATCH (ip)<-[:FROM_IP]-(o:Event)
 WHERE o.eventTime >= $from AND o.eventTime <= $to AND ($incident IS NULL OR $incident IN o.incidents)
+  AND NOT coalesce(o.sharedEventID, '') IN $shared
 OPTIONAL MATCH (ok:AccessKey)-[:SIGNED]->(o)
 OPTIONAL MATCH (op:Principal)-[:MADE]->(o)
 WITH ip, o, ok, op

@@ -5,6 +5,7 @@
 // Parameters:
 //   $keys: list<string> — access key ids of the blast radius
 //   $principals: list<string> — principal ids of the blast radius (their calls without a key are not pivots)
+//   $shared: list<string> — sharedEventIDs of the blast radius's calls: the other account's copy of a call is not a pivot
 //   $from: string — ISO start of the window
 //   $to: string — ISO end of the window
 //   $maxUses: int — how many events in the store an agent may carry and still count as unusual
@@ -25,6 +26,7 @@ WHERE uses <= $maxUses
 MATCH (ua)<-[:WITH_AGENT]-(o:Event)
 // coalesce() keeps Neo4j from seeking the eventTime index over the whole window: the agent's few events are cheaper.
 WHERE coalesce(o.eventTime, '') >= $from AND coalesce(o.eventTime, '') <= $to AND ($incident IS NULL OR $incident IN o.incidents)
+  AND NOT coalesce(o.sharedEventID, '') IN $shared
 OPTIONAL MATCH (ok:AccessKey)-[:SIGNED]->(o)
 OPTIONAL MATCH (op:Principal)-[:MADE]->(o)
 WITH ua, uses, o, ok, op

@@ -1,9 +1,11 @@
 // Purpose: The iam:DeleteUser of an IAM user, who did it and with which key. Workshop question 7.
 // Parameters:
-//   $user: string — the IAM user name that was deleted
+//   $user: string — the IAM user that was deleted: its name, or its ARN (the ARN tells apart users of the same name in two accounts)
 // Returns: eventTime, eventName, actor, credential, eventID, sourceIPAddress
-MATCH (e:Event)-[:DELETED]->(u:Principal {name: $user})
-WHERE u.type = 'IAMUser' AND e.eventName = 'DeleteUser'
+MATCH (u:Principal)
+WHERE u.type = 'IAMUser' AND (u.name = $user OR u.arn = $user OR u.id = $user)
+MATCH (e:Event)-[:DELETED]->(u)
+WHERE e.eventName = 'DeleteUser'
 OPTIONAL MATCH (a:Principal)-[:MADE]->(e)
 OPTIONAL MATCH (k:AccessKey)-[:SIGNED]->(e)
 RETURN e.eventTime AS eventTime, e.eventName AS eventName, a.name AS actor, k.accessKeyId AS credential,

@@ -29,10 +29,24 @@ class QueryParameterError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A declared parameter: ``$name: type — description``."""
+    """A declared parameter: ``$name: type — description``.
+
+    ``description`` is what follows the colon on the ``$name:`` line; ``declaration`` is
+    the same with the lines that continue an unclosed ``map{...}`` or ``list<...>`` joined on.
+    """
 
     name: str
     description: str
+    declaration: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MapField:
+    """One field of a declared ``map{name: type, other?: type}``; ``optional`` when written ``name?``."""
+
+    name: str
+    type: str
+    optional: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +90,7 @@ def parse_query(name: str, kind: str, text: str) -> Query:
             break
         header.append(stripped[2:].strip())
     purpose: list[str] = []
-    params: list[Param] = []
+    params: list[list[str]] = []  # name, description, declaration
     returns: tuple[str, ...] = ()
     section = ""
     for line in header:
@@ -91,6 +105,8 @@ def parse_query(name: str, kind: str, text: str) -> Query:
             value = line.split(":", 1)[1].strip()
             if value and value.lower() not in ("nothing", "none"):
                 returns = tuple(col.strip().split(" ")[0] for col in value.split(",") if col.strip())
+        elif section == "params" and line and params and _depth(params[-1][2]) > 0 and not _HEADER_PARAM_RE.match(line):
+            params[-1][2] += " " + line
         elif re.match(r"^[A-Z][A-Za-z /]*:", line):
             section = ""
         elif section == "purpose" and line:
@@ -98,14 +114,87 @@ def parse_query(name: str, kind: str, text: str) -> Query:
         elif section == "params":
             match = _HEADER_PARAM_RE.match(line)
             if match:
-                params.append(Param(match.group(1), match.group(2).strip()))
+                params.append([match.group(1), match.group(2).strip(), match.group(2).strip()])
     if not purpose:
         raise ValueError(f"query {name}: header has no Purpose")
     body_params = set(_PARAM_RE.findall("\n".join(line for line in text.splitlines() if not line.strip().startswith("//"))))
-    declared = {p.name for p in params}
+    declared = {p[0] for p in params}
     if body_params != declared:
         raise ValueError(f"query {name}: header declares {sorted(declared)} but the statement uses {sorted(body_params)}")
-    return Query(name, kind, text, " ".join(purpose), tuple(params), returns)
+    return Query(name, kind, text, " ".join(purpose), tuple(Param(*p) for p in params), returns)
+
+
+_OPENING = "{<(["
+_CLOSING = "}>)]"
+
+
+def _depth(text: str) -> int:
+    """How many brackets of a type declaration are still open at its end."""
+    depth = 0
+    for char in text:
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth -= 1
+    return depth
+
+
+def map_fields(declaration: str) -> tuple[MapField, ...] | None:
+    """The fields a declaration that opens with ``map{...}`` or ``list<map{...}>`` names, in order.
+
+    ``None`` when the declaration is of neither form (``map`` alone names no fields). What
+    follows the closing bracket (`` — a description``) is ignored.
+
+    Raises:
+        ValueError: when the brackets do not close or a field is not ``name`` or ``name?: type``.
+    """
+    text = declaration.strip()
+    prefix = next((p for p in ("list<map{", "map{") if text.startswith(p)), None)
+    if prefix is None:
+        return None
+    pieces: list[str] = []
+    depth, start = 0, len(prefix)
+    for at in range(start, len(text)):
+        char = text[at]
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING and depth:
+            depth -= 1
+        elif char == "}":
+            pieces.append(text[start:at])
+            if prefix.startswith("list<") and text[at + 1 : at + 2] != ">":
+                break
+            return tuple(_map_field(piece, declaration) for piece in pieces if piece.strip())
+        elif char == "," and not depth:
+            pieces.append(text[start:at])
+            start = at + 1
+    raise ValueError(f"unclosed map in declaration {declaration!r}")
+
+
+def _map_field(piece: str, declaration: str) -> MapField:
+    name, _, field_type = piece.partition(":")
+    name = name.strip()
+    optional = name.endswith("?")
+    name = name.removesuffix("?")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"field {piece.strip()!r} of declaration {declaration!r} is not 'name' or 'name?: type'")
+    return MapField(name, field_type.strip(), optional)
+
+
+def row_fields(query: Query, param: str = "rows") -> tuple[MapField, ...]:
+    """The fields of each map of a ``$rows: list<map{...}>`` parameter (or of ``param``), as its header declares them.
+
+    Raises:
+        QueryParameterError: when the query has no such parameter.
+        ValueError: when the parameter is not declared as ``list<map{...}>``.
+    """
+    found = next((p for p in query.params if p.name == param), None)
+    if found is None:
+        raise QueryParameterError(f"query {query.name}: no parameter ${param}")
+    fields = map_fields(found.declaration) if found.declaration.startswith("list<map{") else None
+    if fields is None:
+        raise ValueError(f"query {query.name}: ${param} is not declared as list<map{{...}}>: {found.declaration!r}")
+    return fields
 
 
 @cache

@@ -33,7 +33,6 @@ WRITE_ORDER: tuple[str, ...] = (
     "merge_sessions",
     "merge_issued",
     "merge_key_usage",
-    "set_key_status",
     "merge_effects_on_access_keys",
     "merge_effects_on_principals",
     "merge_effects_on_login_profiles",
@@ -106,6 +105,8 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "sharedEventID": record.get("sharedEventID"),
             "requestID": record.get("requestID"),
             "userType": (identity or {}).get("type"),
+            # A service acting for the principal names itself here: such a call is not the principal's own.
+            "invokedBy": (identity or {}).get("invokedBy") or None,
             "principal": actor["id"] if actor else None,
             "accessKeyId": (identity or {}).get("accessKeyId") or None,
             # Marks the temporary keys of a console session, so a ConsoleLogin can be followed to them.
@@ -202,8 +203,6 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             rows["merge_resources"].append({"id": effect.key, "props": _clean(effect.node)})
         elif effect.label == "AccessKey" and effect.key not in born:
             rows["merge_access_keys"].append({"accessKeyId": effect.key, "kind": key_kind(effect.key), "props": {}})
-        if effect.label == "AccessKey" and effect.detail.get("status"):
-            rows["set_key_status"].append({"accessKeyId": effect.key, "status": effect.detail["status"], "eventTime": event_time, "eventID": event_id})
         relationship_type(effect.label, effect.verb)
         rows[EFFECT_QUERY[effect.label]].append(
             {"eventID": event_id, "target": effect.key, "verb": effect.verb, "rule": effect.rule, "eventTime": event_time, "detail": _clean(effect.detail)}
@@ -268,7 +267,7 @@ def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, li
     """Collapse a batch's rows so the store's result does not depend on row order.
 
     Key usage is summed per (key, action, outcome); ownership and session facts keep
-    their earliest evidence (time, then eventID); a key's status keeps its latest change;
+    their earliest evidence (time, then eventID);
     node rows are combined per node. Backends apply the rows of one
     ``UNWIND`` in different orders, so these choices are made here, once.
     """
@@ -276,12 +275,6 @@ def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, li
     reduced["merge_key_usage"] = aggregate_key_usage(rows_by_query.get("merge_key_usage", []))
     for name, key in _NODE_ROWS.items():
         reduced[name] = _combine_nodes(rows_by_query.get(name, []), key)
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows_by_query.get("set_key_status", []):
-        kept = latest.get(row["accessKeyId"])
-        if kept is None or (row["eventTime"], row["eventID"]) > (kept["eventTime"], kept["eventID"]):
-            latest[row["accessKeyId"]] = row
-    reduced["set_key_status"] = list(latest.values())
     for name in EFFECT_QUERY.values():
         # One row per edge: the writer checks that each row it sends lands as exactly one edge.
         unique: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -18,16 +18,21 @@ from typing import Any
 
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
+from keytrail.model.status import KeyStatus, status_at
 from keytrail.report.attack import load_mapping
 from keytrail.report.containment import containment_actions
 from keytrail.report.doors import Door, door_actions, door_query, door_status
 from keytrail.report.findings import label_events, parse_json_text
+from keytrail.rules import policy
 
 #: An agent carried by at most this many events, or by at most 1% of the store's events, is unusual.
 RARE_AGENT_FLOOR = 25
 RARE_AGENT_SHARE = 0.01
 #: The end of the evidence is searched for to the second, at most this far past the last event of the blast radius.
 MAX_SEARCH = timedelta(days=3660)
+#: Routine use before an attacker's first use: at least this many calls of the key over at least this long.
+ROUTINE_MIN_EVENTS = 5
+ROUTINE_MIN_SPAN = timedelta(hours=24)
 
 
 @dataclass(slots=True)
@@ -225,26 +230,16 @@ def evidence_end(backend: Backend, known: str | None, incident: str | None) -> s
     return _iso(low)
 
 
-def _key_status(detail: dict[str, Any], end: str | None) -> tuple[str, str | None, str | None]:
-    """(status, since when, evidence eventID) of an access key at the end of the evidence."""
-    changes = sorted((c for c in detail.get("changes") or [] if c), key=lambda c: (c["time"], c["eventID"]))
-    deleted = [c for c in changes if c["verb"] == "DELETED"]
-    if deleted:
-        return "deleted", deleted[0]["time"], deleted[0]["eventID"]
-    owner_gone = _first(detail.get("ownerDeletions"))
-    if owner_gone is not None and detail.get("kind") == "long-term" and detail.get("ownerType") == "IAMUser":
-        return "deleted", owner_gone["time"], owner_gone["eventID"]
-    toggles = [c for c in changes if c["verb"] in ("DEACTIVATED", "ACTIVATED")]
-    if toggles and toggles[-1]["verb"] == "DEACTIVATED":
-        return "inactive", toggles[-1]["time"], toggles[-1]["eventID"]
-    expiration = detail.get("expiration")
-    if detail.get("kind") == "temporary" and expiration and end and expiration <= end:
-        return "expired", expiration, None
-    return "active", None, None
+def _key_status(detail: dict[str, Any], end: str | None) -> KeyStatus:
+    """The status a load stored on the key (``unknown`` if none), as at the end of the evidence in scope."""
+    stored = KeyStatus(detail.get("status") or "unknown", detail.get("statusAt"), detail.get("statusEventID"))
+    return status_at(stored, detail.get("kind"), detail.get("expiration"), end)
 
 
-def _pivots(backend: Backend, keys: list[str], principals: list[str], window: tuple[str, str], events: int, incident: str | None) -> list[dict[str, Any]]:
-    params = {"keys": keys, "principals": principals, "from": window[0], "to": window[1], "incident": incident}
+def _pivots(
+    backend: Backend, keys: list[str], principals: list[str], shared: list[str], window: tuple[str, str], events: int, incident: str | None
+) -> list[dict[str, Any]]:
+    params = {"keys": keys, "principals": principals, "shared": shared, "from": window[0], "to": window[1], "incident": incident}
     max_uses = max(RARE_AGENT_FLOOR, int(events * RARE_AGENT_SHARE))
     rows = [("source-ip", r) for r in run_query(backend, "pivots-by-source-ip", params)]
     rows += [("user-agent", r) for r in run_query(backend, "pivots-by-user-agent", params | {"maxUses": max_uses})]
@@ -265,7 +260,7 @@ def _pivots(backend: Backend, keys: list[str], principals: list[str], window: tu
                 "evidence": evidence,
             }
         )
-    return sorted(out, key=lambda p: (p["via"], p["value"], str(p["credential"]), str(p["principal"])))
+    return _rank_pivots(out)
 
 
 def _door_report(doors: dict[str, Door], credentials: list[dict[str, Any]], revoke_before: str | None) -> list[dict[str, Any]]:
@@ -323,6 +318,85 @@ def instance_credentials_outside(credentials: list[dict[str, Any]], timeline: li
     return list(found.values())
 
 
+def _parse(when: str) -> datetime:
+    return datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _aws_address(address: str | None) -> bool:
+    return not address or address == "AWS Internal" or address.endswith(".amazonaws.com")
+
+
+def attacker_first_use(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Where the key's own use was routine for a while, the first call from a new address or user agent (a heuristic).
+
+    ``events`` are the key's calls in time order (``eventTime``, ``sourceIPAddress``, ``userAgent``...). Routine
+    use is at least :data:`ROUTINE_MIN_EVENTS` calls over at least :data:`ROUTINE_MIN_SPAN` (e.g. a CI job for
+    days); the first later call from an address or a user agent that routine never used is reported as the
+    attacker's first use, next to the key's first use. ``None`` when the evidence shows no such routine: then the
+    key's first use is the only first use there is. AWS's own addresses (``AWS Internal``, service hosts) are not
+    an address of the owner's or the attacker's.
+    """
+    addresses: set[str] = set()
+    agents: set[str] = set()
+    start: datetime | None = None
+    for count, event in enumerate(e for e in events if not _aws_address(e.get("sourceIPAddress"))):
+        when = _parse(event["eventTime"])
+        start = start or when
+        address, agent = event["sourceIPAddress"], event.get("userAgent") or ""
+        if count >= ROUTINE_MIN_EVENTS and when - start >= ROUTINE_MIN_SPAN and (address not in addresses or agent not in agents):
+            new = [f"address {address}"] * (address not in addresses) + [f"user agent {agent}"] * (agent not in agents)
+            return {
+                "heuristic": True,
+                "time": event["eventTime"],
+                "eventName": event["eventName"],
+                "eventID": event["eventID"],
+                "sourceIPAddress": address,
+                "userAgent": agent or None,
+                "routine_events": count,
+                "routine_since": _iso(start),
+                "reason": f"first call from {' and '.join(new)}, after {count} calls since {_iso(start)} from "
+                f"{len(addresses)} address(es) and {len(agents)} user agent(s)",
+                "routine_addresses": sorted(addresses),
+                "routine_agents": sorted(agents),
+            }
+        addresses.add(address)
+        agents.add(agent)
+    return None
+
+
+def _finding_reason(row: dict[str, Any], key: str, attacker_from: dict[str, Any] | None) -> str | None:
+    """Why a blast-radius call is the attacker's: the credential it was made with, or an address or agent the owner's routine never used."""
+    if row["credential"] != key:
+        return f"made with {row['credential']}, which the blast radius derived from the key"
+    if attacker_from is None:
+        return "made with the key, which shows no routine use before"
+    new = [f"address {row['sourceIPAddress']}"] * (row.get("sourceIPAddress") not in attacker_from["routine_addresses"])
+    new += [f"user agent {row.get('userAgent')}"] * ((row.get("userAgent") or "") not in attacker_from["routine_agents"])
+    if new and not _aws_address(row.get("sourceIPAddress")):
+        return f"made with the key from {' and '.join(new)}, which its routine use never used (heuristic)"
+    return None
+
+
+def _rank_pivots(pivots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A party that shares both an address and a user agent with the blast radius ranks above one sharing only one."""
+    shares: dict[tuple[str, str], set[str]] = {}
+    for p in pivots:
+        shares.setdefault((str(p["credential"]), str(p["principal"])), set()).add(p["via"])
+    for p in pivots:
+        p["shares"] = sorted(shares[(str(p["credential"]), str(p["principal"]))])
+    return sorted(pivots, key=lambda p: (-len(p["shares"]), p["via"], p["value"], str(p["credential"]), str(p["principal"])))
+
+
+def _quarantines(backend: Backend, principals: list[str], incident: str | None) -> list[dict[str, Any]]:
+    """AWS's quarantine of an exposed key on these principals: the detection anchor of the timeline."""
+    out = []
+    for row in run_query(backend, "quarantines", {"principals": principals, "incident": incident}):
+        name = policy.quarantine_policy(row["eventName"], parse_json_text(row["requestParameters"]))
+        if name:
+            out.append({"time": row["eventTime"], "eventID": row["eventID"], "eventName": row["eventName"], "principal": row["principalArn"], "policy": name})
+    return out
+
+
 def build_blast_radius(backend: Backend, key: str, incident: str | None = None) -> dict[str, Any]:
     """The blast radius of ``key`` as one JSON-ready object (fields documented in docs/blast-radius.md).
 
@@ -352,7 +426,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     credentials: list[dict[str, Any]] = []
     for cred_id, origin in found.items():
         detail = details.get(cred_id, {})
-        status, status_at, status_event = _key_status(detail, end)
+        status = _key_status(detail, end)
         credentials.append(
             {
                 "id": cred_id,
@@ -368,9 +442,9 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
                 "events": detail.get("events", 0),
                 "first_use": detail.get("firstUse"),
                 "last_use": detail.get("lastUse"),
-                "status": status,
-                "status_at": status_at,
-                "status_event": status_event,
+                "status": status.status,
+                "status_at": status.at,
+                "status_event": status.event_id,
                 "expires": detail.get("expiration") if (detail.get("kind") or origin.kind) == "temporary" else None,
                 "session_name": detail.get("ownerName") if detail.get("ownerType") == "AssumedRole" else None,
                 **{k: v for k, v in origin.extra.items() if v is not None},
@@ -421,6 +495,8 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
                     "sourceIPAddress": row["loginSourceIPAddress"],
                     "account": row["account"],
                     "requestParameters": None,
+                    "additionalEventData": row["loginDetail"],
+                    "userAgent": None,
                 }
             )
     for profile in profiles.values():
@@ -451,11 +527,12 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
                 "account": row["account"],
             }
         )
-    findings = label_events([r for r in timeline_rows if r["eventID"] in seen], load_mapping())
-    findings = list({f["eventID"]: f for f in findings}.values())
-
     root_events = [t for t in timeline if t["credential"] == key]
     first = root_events[0] if root_events else None
+    attacker_from = attacker_first_use([r for r in events if r["credential"] == key])
+
+    labelled = [r | {"reason": _finding_reason(r, key, attacker_from)} for r in timeline_rows if r["eventID"] in seen]
+    findings = list({f["eventID"]: f for f in label_events(labelled, load_mapping())}.values())
 
     principals_created = []
     for row in created:
@@ -530,10 +607,16 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         | {row["principal"] for row in events if row.get("principal")}
     )
     access_ids = sorted(found)
-    pivots = _pivots(backend, access_ids, principal_ids, window, store_events, incident) if window else []
+    # The other account's copy of a call (same sharedEventID) is the same call, never a pivot.
+    shared = sorted({row["sharedEventID"] for row in events if row.get("sharedEventID")})
+    pivots = _pivots(backend, access_ids, principal_ids, shared, window, store_events, incident) if window else []
 
     revoke_before = max([end or ""] + [c["born_at"] or "" for c in credentials]) or None
     door_report = _door_report(doors, credentials, revoke_before)
+    acting = sorted({f["eventID"] for f in findings if f["succeeded"]})
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for row in run_query(backend, "event-targets", {"events": acting, "incident": incident}) if acting else []:
+        targets.setdefault(row["eventID"], []).append(row)
     containment = containment_actions(
         credentials=credentials,
         principals_created=principals_created,
@@ -541,6 +624,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         upstream=upstream,
         revoke_before=revoke_before,
         doors=door_report,
+        targets=targets,
     )
     exfiltrated = instance_credentials_outside(credentials, timeline)
 
@@ -567,12 +651,15 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         }
         if first
         else None,
+        "attacker_first_use": attacker_from,
+        "detection": _quarantines(backend, principal_ids, incident),
         "credentials": credentials,
         "principals_created": principals_created,
         "upstream": upstream,
         "findings": findings,
         "sleepers": sleepers,
-        "still_active": [c["id"] for c in credentials if c["status"] == "active"],
+        # A key without a decided status (a load stopped early) is not shown dead: it is listed as alive.
+        "still_active": [c["id"] for c in credentials if c["status"] in ("active", "unknown")],
         "doors": door_report,
         "open_doors": list(dict.fromkeys(d["target"] for d in door_report if d["status"] == "open")),
         "instance_credentials_outside": exfiltrated,

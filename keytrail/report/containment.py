@@ -61,7 +61,50 @@ CALL_RULES: dict[str, tuple[str, str]] = {
     "lambda:AddPermission20150331v2": ("review-function", "remove the permission added to the function"),
     "rolesanywhere:CreateTrustAnchor": ("delete-trust-anchor", "delete the IAM Roles Anywhere trust anchor"),
     "kms:ScheduleKeyDeletion": ("cancel-key-deletion", "cancel the KMS key deletion"),
+    "kms:DisableKey": ("enable-key", "enable the KMS key again (data encrypted under it is unreadable while it is disabled)"),
+    "kms:CreateGrant": ("revoke-grant", "retire or revoke the grant, which lets its grantee use the key without a policy change"),
+    "securityhub:DisableSecurityHub": ("re-enable-detection", "enable Security Hub again"),
+    "macie2:DisableMacie": ("re-enable-detection", "enable Macie again"),
+    "inspector2:Disable": ("re-enable-detection", "enable Inspector again"),
+    "access-analyzer:DeleteAnalyzer": ("re-enable-detection", "re-create the IAM Access Analyzer analyzer"),
+    "cloudtrail:DeleteEventDataStore": ("re-enable-logging", "restore the CloudTrail Lake event data store (it can be restored during its deletion wait)"),
+    "cloudtrail:StopEventDataStoreIngestion": ("re-enable-logging", "start the event data store's ingestion again"),
+    "bedrock:DeleteModelInvocationLoggingConfiguration": ("re-enable-logging", "re-create Bedrock model-invocation logging"),
+    "ec2:ModifyInstanceMetadataOptions": ("review-instance", "require IMDSv2 again (HttpTokens required) and check the instance's credentials"),
+    "s3:PutObjectAcl": ("review-bucket", "restore the object's ACL"),
+    "s3:PutBucketWebsite": ("review-bucket", "remove the website configuration or check what it serves"),
+    "s3:PutBucketObjectLockConfiguration": ("review-bucket", "check the object-lock retention: it can keep the owner from deleting or replacing data"),
+    "s3:CreateBucket": ("review-bucket", "check, then delete, the bucket the attacker created (a staging place for data)"),
+    "secretsmanager:PutResourcePolicy": ("review-resource-policy", "restore the secret's resource policy"),
+    "ec2:CopySnapshot": ("review-copy", "check where the snapshot copy went and delete it if it is not yours"),
+    "dynamodb:ExportTableToPointInTime": ("review-export", "the table was exported: find and secure the export in its S3 bucket"),
+    "backup:DeleteRecoveryPoint": ("review-backups", "a recovery point was deleted: check what backups remain"),
+    "backup:DeleteBackupVault": ("review-backups", "a backup vault was deleted: check what backups remain"),
+    "account:PutAlternateContact": ("restore-alternate-contact", "restore the account's alternate contact (AWS writes to it about the account)"),
+    "ses:SendRawEmail": ("review-email", "email was sent through SES: check what and to whom, and the sending quota"),
+    "iam:CreateInstanceProfile": ("delete-instance-profile", "delete the instance profile the attacker created"),
 }
+
+
+#: What each action asks for, said once for a group of targets.
+SUMMARIES: dict[str, str] = {
+    "deactivate-and-delete-key": "deactivate, then delete, these access keys",
+    "delete-login-profile": "delete these console passwords",
+    "revoke-sessions": "revoke every session of these principals issued before the end of the evidence",
+    "delete-user": "delete these users after removing their keys, passwords and policies",
+    "delete-role": "delete these roles after revoking their sessions",
+    "investigate-upstream": "these credentials made the key: treat them as compromised",
+    "re-enable-logging": "restore the logging these calls stopped, deleted or changed",
+    "re-enable-detection": "restore the detection these calls switched off or changed",
+    "review-bucket": "review what was changed, read, written or deleted in these buckets",
+    "rotate-secret": "these secrets or parameters were read: rotate them",
+    "review-trust-policy": "review who these roles' trust policies let in",
+    "review-policy-versions": "restore the previous default version of these policies",
+    "revoke-sharing": "remove these snapshots' and images' sharing with other accounts",
+    "review-function": "restore these functions' code, configuration and permissions",
+    "review-instance": "check these instances' user data, attributes and metadata options",
+    "review-backups": "backups were deleted: check what remains",
+} | {action: text for action, text in CALL_RULES.values() if sum(a == action for a, _ in CALL_RULES.values()) == 1}
 
 
 def _bucket_of(target: str) -> str:
@@ -69,6 +112,20 @@ def _bucket_of(target: str) -> str:
     if target.startswith("arn:aws:s3:::"):
         return target.split("/", 1)[0]
     return target
+
+
+def _call_targets(finding: dict[str, Any], targets: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """What a successful call acted on and the evidence does not show deleted since: ARNs or ids, never eventIDs."""
+    rows = targets.get(finding["eventID"])
+    # No row for the event (it reached no Resource or Principal, e.g. a ConsoleLogin): its own target, if any.
+    own = [finding["target"]] if finding.get("target") else []
+    found = own if rows is None else [row["targetArn"] for row in rows if not row.get("deleted")]
+    if finding["action"].startswith("s3:"):
+        found = [_bucket_of(t) for t in found]
+    if not found and rows is None and finding.get("account"):
+        # An account-wide call (no resource in the record): the account is what needs the action.
+        found = [f"account {finding['account']}"]
+    return list(dict.fromkeys(found))
 
 
 def containment_actions(
@@ -79,8 +136,9 @@ def containment_actions(
     upstream: Iterable[dict[str, Any]],
     revoke_before: str | None,
     doors: Iterable[dict[str, Any]] = (),
+    targets: dict[str, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The actions a responder should take, most urgent first, without duplicates.
+    """The actions a responder should take, most urgent first: one row per kind of action with every target it applies to.
 
     Args:
         credentials: The blast radius's credentials (``status``, ``kind``, ``owner``...).
@@ -89,21 +147,24 @@ def containment_actions(
         upstream: The credentials that made the key (likely compromised too).
         revoke_before: The time before which sessions are revoked (the end of the evidence).
         doors: The doors the blast radius opened; each open one carries the actions that shut it.
+        targets: eventID → the ``event-targets`` rows of that event (everything it acted on, and later deletions).
+            An event with no entry falls back to the finding's own target.
+
+    Returns:
+        ``{action, summary, targets: [{target, detail, eventID}]}`` in order of urgency; a target appears once per action.
     """
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
 
     def add(action: str, target: str | None, detail: str, evidence: str | None = None) -> None:
         if not target:
             return
-        if (action, target) in seen:
-            # One action per target; a different reason for it is added to the same entry.
-            entry = next(e for e in out if (e["action"], e["target"]) == (action, target))
+        entry = rows.setdefault(action, {}).get(target)
+        if entry is not None:
+            # One entry per target; a different reason for it is added to the same entry.
             if detail not in entry["detail"]:
                 entry["detail"] += "; " + detail
             return
-        seen.add((action, target))
-        out.append({"action": action, "target": target, "detail": detail, "eventID": evidence})
+        rows[action][target] = {"target": target, "detail": detail, "eventID": evidence}
 
     creds = list(credentials)
     principals_created = list(principals_created)
@@ -113,12 +174,12 @@ def containment_actions(
             add(action["action"], action["target"], action["detail"], door["eventID"])
             door_targets.add(action["target"])
     for cred in creds:
-        if cred["kind"] == "long-term" and cred["status"] in ("active", "inactive"):
+        if cred["kind"] == "long-term" and cred["status"] in ("active", "inactive", "unknown"):
             add("deactivate-and-delete-key", cred["id"], f"deactivate, then delete, access key {cred['id']} of {cred.get('owner')}", cred.get("born_event"))
     for cred in creds:
         if cred["kind"] == "console-password" and cred["status"] == "active":
             add("delete-login-profile", cred.get("owner"), f"delete the console password of {cred.get('owner')}", cred.get("born_event"))
-    sessions = [c for c in creds if c["kind"] == "temporary" and c["status"] == "active"]
+    sessions = [c for c in creds if c["kind"] == "temporary" and c["status"] in ("active", "unknown")]
     for cred in sessions:
         principal = cred.get("session_of") or cred.get("owner")
         until = f" (they expire at {cred['expires']})" if cred.get("expires") else ""
@@ -142,19 +203,14 @@ def containment_actions(
     # What the attacker created and someone deleted since needs no further action on it.
     gone = {p.get("id") for p in principals_created if p.get("deleted")} | {p["arn"] for p in principals_created if p.get("deleted")}
     for finding in findings:
-        if not finding["succeeded"] or finding.get("target") in gone:
-            continue
         rule = CALL_RULES.get(finding["action"])
-        if rule is None:
-            continue
-        target = finding.get("target")
-        if finding["action"].startswith("s3:") and target:
-            target = _bucket_of(target)
-        if target in door_targets:
-            # The door's own action already says how to shut what this call opened.
+        if rule is None or not finding["succeeded"]:
             continue
         detail = rule[1] + (f": {finding['detail']}" if finding.get("detail") else "")
-        add(rule[0], target or f"{finding['eventName']} {finding['eventID']}", detail, finding["eventID"])
+        for target in _call_targets(finding, targets or {}):
+            # A door's own action already says how to shut what this call opened.
+            if target not in gone and target not in door_targets:
+                add(rule[0], target, detail, finding["eventID"])
     for row in upstream:
         if row.get("credential") and row.get("likely_compromised", True):
             add(
@@ -163,4 +219,9 @@ def containment_actions(
                 f"{row['credential']} made this key ({row['eventName']} {row['eventID']}): treat it as compromised",
                 row["eventID"],
             )
-    return out
+    return [{"action": action, "summary": SUMMARIES.get(action, action), "targets": list(found.values())} for action, found in rows.items()]
+
+
+def each_target(actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The grouped actions as one ``{action, target, detail, eventID}`` per target, in the same order."""
+    return [{"action": a["action"]} | t for a in actions for t in a["targets"]]

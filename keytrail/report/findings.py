@@ -16,6 +16,54 @@ Finding = dict[str, Any]
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
+#: Calls that applications and pipelines make all day long. Their name alone says nothing of an attacker: each
+#: becomes a finding only with a reason beyond its name (see :func:`routine_reason`), and says the reason.
+ROUTINE_ACTIONS = frozenset(
+    {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:HeadObject",
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "secretsmanager:ListSecrets",
+        "secretsmanager:DescribeSecret",
+        "ssm:GetParameter",
+        "ssm:GetParameters",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "lambda:Invoke",
+    }
+)
+
+#: Lower-case fragments of user agents that attack tools and offensive distributions write (a finding's reason).
+ATTACK_TOOL_AGENTS = ("kali", "parrot", "pentoo", "pacu", "stratus-red-team", "trufflehog", "cloudfox", "weirdaal", "s3 browser")
+
+
+def attack_tool(agent: Any) -> str | None:
+    """The attack-tool fragment a user agent contains, or ``None``."""
+    text = str(agent or "").lower()
+    return next((tool for tool in ATTACK_TOOL_AGENTS if tool in text), None)
+
+
+def made_by_aws(row: dict[str, Any]) -> str | None:
+    """Why a call is AWS acting for a principal rather than the principal itself, or ``None``.
+
+    A service calling on a principal's behalf names itself in ``userIdentity.invokedBy``; forward-access
+    sessions and AWS's internal calls carry the service's host name or ``AWS Internal`` as the source address.
+    The principal's own call that set it off (e.g. ``CreateStack``) is the finding, not these.
+    """
+    if row.get("userType") == "AWSService":
+        return "made by an AWS service"
+    if row.get("invokedBy"):
+        return f"made by {row['invokedBy']} on the caller's behalf"
+    address = str(row.get("sourceIPAddress") or "")
+    if address == "AWS Internal":
+        return "made by AWS (source address AWS Internal)"
+    if address.endswith(".amazonaws.com"):
+        return f"made through {address} on the caller's behalf"
+    return None
+
 
 def parse_json_text(text: Any) -> dict[str, Any]:
     """A JSON object stored as text on an Event (requestParameters, additionalEventData); {} otherwise."""
@@ -28,11 +76,62 @@ def parse_json_text(text: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def describe(event_name: str, request_parameters: Any) -> str | None:
-    """A short, factual note on what a call asked for, where the request says more than its name."""
+def _admits(document: Any, account: str | None) -> str | None:
+    """Who a trust or resource policy admits, with the outsiders and ``*`` called out."""
+    admitted = policy.admitted_principals(policy.document(document))
+    if not admitted:
+        return None
+    outside = policy.external_principals(admitted, account) if account else []
+    note = "admits " + ", ".join(admitted)
+    if policy.is_public(admitted):
+        note += " (public: anyone)"
+    elif outside:
+        note += " (outside this account: " + ", ".join(outside) + ")"
+    return note
+
+
+def _run_instances(params: dict[str, Any]) -> str:
+    items = (params.get("instancesSet") or {}).get("items") if isinstance(params.get("instancesSet"), dict) else None
+    count = sum(int(i.get("maxCount") or i.get("minCount") or 1) for i in items or [] if isinstance(i, dict)) or None
+    image = next((i.get("imageId") for i in items or [] if isinstance(i, dict) and i.get("imageId")), None)
+    profile = params.get("iamInstanceProfile")
+    profile_name = (profile.get("arn") or profile.get("name")) if isinstance(profile, dict) else None
+    parts = [f"{count or '?'} × {params.get('instanceType') or 'unknown type'}"]
+    parts += [f"image {image}"] if image else []
+    parts += [f"instance profile {profile_name}"] if profile_name else ["no instance profile"]
+    return ", ".join(parts)
+
+
+def describe(event_name: str, request_parameters: Any, account: str | None = None, additional: Any = None) -> str | None:
+    """A short, factual note on what a call asked for, where the request says more than its name.
+
+    ``account`` is the account the call was made in (to call out principals outside it); ``additional``
+    the record's ``additionalEventData`` (``MFAUsed`` of a ConsoleLogin).
+    """
+    if event_name == "ConsoleLogin":
+        mfa = parse_json_text(additional).get("MFAUsed")
+        return "without MFA" if mfa == "No" else ("with MFA" if mfa == "Yes" else None)
     params = parse_json_text(request_parameters)
     if not params:
         return None
+    if event_name in ("UpdateAssumeRolePolicy", "CreateRole"):
+        admits = _admits(params.get("policyDocument") or params.get("assumeRolePolicyDocument"), account)
+        role = params.get("roleName")
+        return f"trust policy of {role} {admits}" if admits else None
+    if event_name in ("PutBucketPolicy", "PutResourcePolicy", "SetRepositoryPolicy", "PutKeyPolicy"):
+        return _admits(params.get("bucketPolicy") or params.get("policy") or params.get("resourcePolicy") or params.get("policyText"), account)
+    if event_name.startswith("AddPermission"):
+        who = params.get("principal")
+        if isinstance(who, str):
+            public = " (public: anyone)" if who == "*" and not params.get("sourceAccount") and not params.get("sourceArn") else ""
+            return f"lets {who} call {params.get('action') or 'the function'} on {params.get('functionName')}{public}"
+    if event_name == "CreateAccountAssignment":
+        return (
+            f"permission set {params.get('permissionSetArn')} for {params.get('principalType') or 'principal'} "
+            f"{params.get('principalId')} in account {params.get('targetId')}"
+        )
+    if event_name == "RunInstances":
+        return _run_instances(params)
     if event_name.startswith(("Attach", "Detach")) and event_name.endswith("Policy"):
         arn = params.get("policyArn")
         who = params.get("userName") or params.get("roleName") or params.get("groupName")
@@ -58,9 +157,17 @@ def describe(event_name: str, request_parameters: Any) -> str | None:
 
 
 def make_finding(row: dict[str, Any], mapping: AttackMapping) -> Finding | None:
-    """A finding for one event row (columns of credential-events or findings), or ``None`` when it is not mapped."""
+    """A finding for one event row (columns of credential-events or findings), or ``None``.
+
+    ``None`` when the action is not mapped, when AWS made the call on a principal's behalf (:func:`made_by_aws`),
+    when it is AWS's quarantine of an exposed key (the report's detection anchor), and when a routine action
+    (:data:`ROUTINE_ACTIONS`) has no reason beyond its name (:func:`reason_for`).
+    """
     label = mapping.label(row.get("action"))
-    if label is None:
+    if label is None or made_by_aws(row) or policy.quarantine_policy(row["eventName"], parse_json_text(row.get("requestParameters"))):
+        return None
+    reason = reason_for(row)
+    if row.get("action") in ROUTINE_ACTIONS and reason is None:
         return None
     succeeded = row.get("succeeded") is not False
     return {
@@ -77,9 +184,19 @@ def make_finding(row: dict[str, Any], mapping: AttackMapping) -> Finding | None:
         "technique_name": label.technique_name,
         "succeeded": succeeded,
         "errorCode": row.get("errorCode"),
-        "detail": describe(row["eventName"], row.get("requestParameters")),
+        "detail": describe(row["eventName"], row.get("requestParameters"), row.get("account"), row.get("additionalEventData")),
+        "reason": reason,
+        "routine": row.get("action") in ROUTINE_ACTIONS,
         "sourceIPAddress": row.get("sourceIPAddress"),
+        "account": row.get("account"),
     }
+
+
+def reason_for(row: dict[str, Any]) -> str | None:
+    """What, beyond its name, makes a call worth a look: a reason the caller gave in ``row["reason"]``, or an attack tool's agent."""
+    tool = attack_tool(row.get("userAgent"))
+    reasons = [r for r in (row.get("reason"), f"user agent of an attack tool ({tool})" if tool else None) if r]
+    return "; ".join(reasons) or None
 
 
 def label_events(rows: Iterable[dict[str, Any]], mapping: AttackMapping | None = None) -> list[Finding]:

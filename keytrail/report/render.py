@@ -53,6 +53,14 @@ def blast_radius_header(report: dict[str, Any]) -> list[str]:
     lines.append(f"Identity: {identity['type'] or '?'} {identity['name'] or '?'} ({identity['arn'] or '?'}), account {identity['account'] or '?'}")
     if first:
         lines.append(f"First use: {first['time']} {first['eventName']} from {first['sourceIPAddress']} (eventID {first['eventID']})")
+    attacker = report.get("attacker_first_use")
+    if attacker:
+        lines.append(
+            f"Attacker's first use (heuristic): {attacker['time']} {attacker['eventName']} from {attacker['sourceIPAddress']} "
+            f"(eventID {attacker['eventID']}): {attacker['reason']}"
+        )
+    for anchor in report.get("detection", []):
+        lines.append(f"Detected: AWS quarantined {anchor['principal']} with {anchor['policy']} at {anchor['time']} (eventID {anchor['eventID']})")
     lines.append(f"End of the evidence: {evidence['last_event'] or 'unknown'} ({evidence['store_events']:,} events in the store)")
     alive = list(report["still_active"]) + [f"door {d}" for d in report.get("open_doors", [])]
     lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")
@@ -74,6 +82,15 @@ def _door_detail(door: dict[str, Any]) -> str:
         parts.append(f"sessions named {door['session_name']}")
     parts += [f"{k} {v}" for k, v in sorted(door["detail"].items())]
     return "; ".join(parts)
+
+
+def _containment_row(action: dict[str, Any]) -> tuple[str, str, str]:
+    targets = action["targets"]
+    details = list(dict.fromkeys(t["detail"] for t in targets))
+    if len(details) == 1:
+        return action["action"], "\n".join(t["target"] for t in targets), details[0]
+    # Each target's own detail names it: say what the action is, then each.
+    return action["action"], "\n".join(t["target"] for t in targets), action["summary"] + ":\n" + "\n".join(f"- {d}" for d in details)
 
 
 def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> Iterator[Section]:
@@ -137,7 +154,7 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
                 f["technique"],
                 f["eventName"],
                 _s(f["credential"]),
-                _s(f["detail"] or f["target"]),
+                "; ".join(x for x in (_s(f["detail"] or f["target"]), f"why: {f['reason']}" if f.get("routine") else "") if x),
                 _result(f["succeeded"], f["errorCode"]),
                 f["eventID"],
             )
@@ -156,7 +173,7 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
         ("via", "shared value", "credential", "principal", "events", "first seen", "evidence"),
         [
             (
-                p["via"],
+                p["via"] + (" (shares address and user agent)" if len(p.get("shares", [])) > 1 else ""),
                 p["value"],
                 _s(p["credential"]),
                 _s(p["principal"]),
@@ -170,8 +187,9 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
     )
     yield Section(
         "Containment",
-        ("action", "target", "detail"),
-        [(c["action"], c["target"], c["detail"]) for c in report["containment"]],
+        ("action", "targets", "what to do"),
+        [_containment_row(c) for c in report["containment"]],
+        "One row per kind of action, with every target it applies to.",
     )
     if timeline:
         yield Section(
@@ -213,7 +231,7 @@ def findings_sections(findings: Sequence[dict[str, Any]], groups: Sequence[dict[
                     f["eventName"],
                     _s(f["credential"]),
                     _s(f["principal"]),
-                    _s(f["detail"] or f["target"]),
+                    "; ".join(x for x in (_s(f["detail"] or f["target"]), f"why: {f['reason']}" if f.get("routine") else "") if x),
                     _result(f["succeeded"], f["errorCode"]),
                     f["eventID"],
                 )
@@ -246,7 +264,7 @@ def print_sections(console: Console, header: Sequence[str], sections: Iterator[S
 
 
 def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    return value.replace("|", "\\|").replace("\n", "<br>")
 
 
 def markdown(header: Sequence[str], sections: Iterator[Section]) -> str:

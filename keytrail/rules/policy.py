@@ -78,3 +78,22 @@ def grants_everything(policy: dict[str, Any] | None) -> bool:
 
 def is_admin_policy_arn(arn: Any) -> bool:
     return isinstance(arn, str) and arn.startswith("arn:") and arn.rsplit("/", 1)[-1] in ADMIN_POLICY_NAMES
+
+
+#: Policies AWS itself puts on an IAM user whose access key it found exposed (e.g. in a public repository): the
+#: managed AWSCompromisedKeyQuarantine, …V2, …V3, and the older AWSExposedCredentialPolicy_DO_NOT_REMOVE.
+QUARANTINE_POLICY_PREFIXES = ("AWSCompromisedKeyQuarantine", "AWSExposedCredentialPolicy_DO_NOT_REMOVE")
+
+
+def quarantine_policy(event_name: str, params: dict[str, Any]) -> str | None:
+    """The quarantine policy an ``Attach*Policy``/``Put*Policy`` call puts on a principal, or ``None``.
+
+    Such a call is AWS detecting the leak (the anchor of a timeline), never an attacker's change.
+    """
+    if event_name.startswith("Attach") and event_name.endswith("Policy"):
+        name = str(params.get("policyArn") or "").rsplit("/", 1)[-1]
+    elif event_name.startswith("Put") and event_name.endswith("Policy"):
+        name = str(params.get("policyName") or "")
+    else:
+        return None
+    return name if name.startswith(QUARANTINE_POLICY_PREFIXES) else None

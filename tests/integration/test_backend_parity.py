@@ -18,6 +18,7 @@ from keytrail.loaders.files import FileSource
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
 from keytrail.sample.doors import DOOR_INCIDENTS, BackdoorRoleFacts, InstanceProfileFacts
 from keytrail.sample.layout import write_jsonl
+from keytrail.sample.routine import routine_key_incident
 from keytrail.sample.workshop import Incident
 
 SCENARIOS: dict[str, Incident[Any]] = {
@@ -25,6 +26,7 @@ SCENARIOS: dict[str, Incident[Any]] = {
     "session-token": session_token_incident(),
     "cross-account": cross_account_incident(),
     **{f"door-{name}": make() for name, make in DOOR_INCIDENTS},
+    "routine-key": routine_key_incident(),
 }
 CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
 
@@ -49,6 +51,12 @@ def _values() -> dict[str, list[Any]]:
     leaked = [s.facts.leaked_key.access_key_id for s in SCENARIOS.values()] + ["AKIATFQR7NSC8Q4X20BJ"]
     role, instances = SCENARIOS["door-backdoor-role"].facts, SCENARIOS["door-instance-profile"].facts
     assert isinstance(role, BackdoorRoleFacts) and isinstance(instances, InstanceProfileFacts)
+    shared = sorted({r["sharedEventID"] for i in SCENARIOS.values() for r in i.records if r.get("sharedEventID")})
+    # Calls that act on resources and principals: a launch of several instances, policy attachments, deletions.
+    acting = sorted(
+        r["eventID"] for i in SCENARIOS.values() for r in i.records if r["eventName"] in ("RunInstances", "AttachUserPolicy", "DeleteUser", "CreateRole")
+    )
+    routine = SCENARIOS["routine-key"].facts
     door = {"principal": None, "sessionName": None, "rolePrefix": None, "account": None, "since": ""}
     mapping = json.loads((Path(keytrail.__file__).parent / "data" / "attack_mapping.json").read_text())
     # List-valued parameters get a few whole lists each: the product of all of them would be huge.
@@ -67,7 +75,11 @@ def _values() -> dict[str, list[Any]]:
         ],
         "actions": [sorted(mapping["events"]), ["iam:CreateAccessKey"]],
         "keys": [leaked],
-        "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan"]],
+        "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan", routine.user_arn]],
+        "shared": [[], shared],
+        "events": [acting],
+        "after": ["", "AKIAT", "ZZZ"],
+        "limit": [3, 5000],
         "from": ["2000-01-01T00:00:00Z"],
         "to": ["2030-01-01T00:00:00Z"],
         "maxUses": [5, 1000],

@@ -15,6 +15,7 @@ from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
 from keytrail.report import build_blast_radius, build_findings
+from keytrail.report.containment import each_target
 from keytrail.report.render import blast_radius_header
 from keytrail.sample import Incident, cross_account_incident, session_token_incident, workshop_incident
 
@@ -137,7 +138,7 @@ def test_workshop_sleeper_status_and_still_alive(workshop: dict[str, Any]) -> No
     assert credential(workshop, leaked)["status"] == "deleted"
     assert leaked not in workshop["still_active"]
     assert set(workshop["still_active"]) == {dormant, active}
-    actions = {(c["action"], c["target"]) for c in workshop["containment"]}
+    actions = {(c["action"], c["target"]) for c in each_target(workshop["containment"])}
     assert {("deactivate-and-delete-key", dormant), ("deactivate-and-delete-key", active)} <= actions
     assert ("deactivate-and-delete-key", leaked) not in actions
 
@@ -163,7 +164,7 @@ def test_workshop_findings_cite_event_and_time_and_failed_calls_stay_attempts(wo
     denied = [f for f in workshop["findings"] if f["eventName"] == "GetAccountAuthorizationDetails"]
     assert [f["succeeded"] for f in denied] == [False]
     # A failed call calls for no containment.
-    assert not any(c["eventID"] == denied[0]["eventID"] for c in workshop["containment"])
+    assert not any(c["eventID"] == denied[0]["eventID"] for c in each_target(workshop["containment"]))
 
 
 def test_workshop_timeline_is_every_event_of_every_credential(samples: Backend, workshop: dict[str, Any]) -> None:
@@ -187,7 +188,7 @@ def test_session_token_outlives_its_deleted_source_key(session: dict[str, Any]) 
     assert facts.session_key_id in session["still_active"] and facts.leaked_key.access_key_id not in session["still_active"]
     used_after = [t for t in session["timeline"] if t["credential"] == facts.session_key_id and t["time"] > facts.key_deleted_time]
     assert used_after, "the session key's calls after the deletion are in the timeline"
-    revoke = [c for c in session["containment"] if c["action"] == "revoke-sessions" and c["target"].endswith(":user/build-bot")]
+    revoke = [c for c in each_target(session["containment"]) if c["action"] == "revoke-sessions" and c["target"].endswith(":user/build-bot")]
     assert revoke and "aws:TokenIssueTime" in revoke[0]["detail"]
 
 
@@ -205,7 +206,7 @@ def test_session_token_role_chain_user_and_console_login(session: dict[str, Any]
     assert (console["parent"], console["born_by"], console["born_at"]) == (profile["id"], "ConsoleLogin", facts.console_login_time)
     login = [f for f in session["findings"] if f["eventName"] == "ConsoleLogin"]
     assert [(f["time"], f["credential"], f["category"]) for f in login] == [(facts.console_login_time, profile["id"], "initial-access")]
-    assert ("delete-login-profile", created["arn"]) in {(c["action"], c["target"]) for c in session["containment"]}
+    assert ("delete-login-profile", created["arn"]) in {(c["action"], c["target"]) for c in each_target(session["containment"])}
 
 
 def test_upstream_names_the_credentials_that_made_a_key(samples: Backend) -> None:
@@ -215,7 +216,7 @@ def test_upstream_names_the_credentials_that_made_a_key(samples: Backend) -> Non
     assert chain == [(facts.role_key_id, facts.session_key_id, 0), (facts.session_key_id, facts.leaked_key.access_key_id, 1)]
     # Only the credential that made the key is likely compromised; the one before it is provenance.
     assert [u["likely_compromised"] for u in report["upstream"]] == [True, False]
-    assert {c["target"] for c in report["containment"] if c["action"] == "investigate-upstream"} == {facts.session_key_id}
+    assert {c["target"] for c in each_target(report["containment"]) if c["action"] == "investigate-upstream"} == {facts.session_key_id}
     assert build_blast_radius(samples, facts.leaked_key.access_key_id, "session-token")["upstream"] == []
 
 
@@ -231,6 +232,16 @@ def test_cross_account_role_chain(cross: dict[str, Any]) -> None:
     assert (chained["parent"], chained["account"], chained["session_of"]) == (facts.entry_key_id, facts.account_b, facts.chained_role_arn)
 
 
+def test_the_other_accounts_copy_of_a_call_is_never_a_pivot(cross: dict[str, Any]) -> None:
+    ours = {t["eventID"] for t in cross["timeline"]}
+    shared = {r["sharedEventID"] for r in CROSS.records if r["eventID"] in ours and r.get("sharedEventID")}
+    # The same calls as logged by the other account: not signed by a blast-radius key, yet the same calls.
+    twins = {r["eventID"] for r in CROSS.records if r.get("sharedEventID") in shared and r["eventID"] not in ours}
+    assert twins
+    evidence = {e["eventID"] for p in cross["pivots"] for e in p["evidence"]}
+    assert not evidence & twins
+
+
 def test_cross_account_findings_and_containment(cross: dict[str, Any]) -> None:
     facts = CROSS.facts
     [stop] = [f for f in cross["findings"] if f["eventName"] == "StopLogging"]
@@ -239,7 +250,7 @@ def test_cross_account_findings_and_containment(cross: dict[str, Any]) -> None:
     assert attach["category"] == "privilege-escalation" and "AdministratorAccess" in attach["detail"]
     [read] = [f for f in cross["findings"] if f["eventName"] == "GetObject"]
     assert read["category"] == "collection" and read["target"].endswith(facts.object_key)
-    actions = {(c["action"], c["target"]) for c in cross["containment"]}
+    actions = {(c["action"], c["target"]) for c in each_target(cross["containment"])}
     assert ("re-enable-logging", facts.trail_arn) in actions
     assert ("detach-policy", facts.chained_role_arn) in actions
 

@@ -16,6 +16,7 @@ from keytrail.graph.backends import Backend
 from keytrail.ingest import Ingest
 from keytrail.loaders.records import SourceRecord
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.containment import each_target
 from keytrail.report.render import blast_radius_header
 from keytrail.sample.doors import DOOR_INCIDENTS, InstanceConnectFacts, InstanceProfileFacts, TrustBackdoorFacts
 from keytrail.sample.workshop import Incident
@@ -73,13 +74,13 @@ def test_doors_name_their_opening_events_and_are_contained(doors_store: Backend,
     assert set(facts.door_event_ids) <= opened | issued
     open_doors = [d for d in report["doors"] if d["status"] == "open"]
     assert open_doors and set(report["open_doors"]) == {d["target"] for d in open_doors}
-    actions = {(c["action"], c["target"]) for c in report["containment"]}
+    actions = {(c["action"], c["target"]) for c in each_target(report["containment"])}
     for door in open_doors:
         for action in door["actions"]:
             assert (action["action"], action["target"]) in actions
     # Containment names resources, never an eventID.
     events = {t["eventID"] for t in report["timeline"]}
-    assert not {c["target"] for c in report["containment"]} & events
+    assert not {c["target"] for c in each_target(report["containment"])} & events
 
 
 def test_trust_policy_door_reports_the_principal_it_admits(doors_store: Backend) -> None:
@@ -92,7 +93,7 @@ def test_trust_policy_door_reports_the_principal_it_admits(doors_store: Backend)
     assert door["external"] == external and door["sessions"] == [facts.session_key_id]
     # The account's copy and the other account's copy of one AssumeRole are one credential, not two.
     assert [c["id"] for c in report["credentials"]].count(facts.session_key_id) == 1
-    assert any(c["action"] == "restore-trust-policy" and external[0] in c["detail"] for c in report["containment"])
+    assert any(c["action"] == "restore-trust-policy" and external[0] in c["detail"] for c in each_target(report["containment"]))
 
 
 @pytest.mark.parametrize("name", ["instance-profile", "instance-connect"])

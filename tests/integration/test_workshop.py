@@ -104,10 +104,22 @@ def test_loading_again_under_another_incident_adds_no_events(loaded: dict[str, A
     assert incidents["workshop"] == incidents["workshop-copy"] == len(INCIDENT.records)
 
 
-def test_key_status_follows_the_latest_change(loaded: dict[str, Any]) -> None:
-    # CloudTrail files are not time-ordered; the status must still be the latest change's.
+def test_key_status_is_decided_from_the_whole_store_and_stored_on_the_key(loaded: dict[str, Any]) -> None:
+    # CloudTrail files are not time-ordered; the status is decided from every change in the store.
     status = loaded["backend"].read(
-        "MATCH (k:AccessKey) WHERE k.accessKeyId IN $keys RETURN k.accessKeyId AS key, k.status AS status ORDER BY key",
+        "MATCH (k:AccessKey) WHERE k.accessKeyId IN $keys RETURN k.accessKeyId AS key, k.status AS status, k.statusEventID AS event ORDER BY key",
         {"keys": [LEAKED, DORMANT, ACTIVE]},
     )
-    assert {r["key"]: r["status"] for r in status} == {LEAKED: "Deleted", DORMANT: "Active", ACTIVE: "Active"}
+    [deletion] = [r["eventID"] for r in INCIDENT.records if r["eventName"] == "DeleteAccessKey" and (r["requestParameters"] or {}).get("accessKeyId") == LEAKED]
+    assert {r["key"]: (r["status"], r["event"]) for r in status} == {LEAKED: ("deleted", deletion), DORMANT: ("active", None), ACTIVE: ("active", None)}
+
+
+def test_q4_and_q7_accept_the_users_arn_as_well_as_its_name(loaded: dict[str, Any]) -> None:
+    # The leaked key's user, as its own calls name it.
+    [arn] = {r["userIdentity"]["arn"] for r in INCIDENT.records if r["userIdentity"].get("accessKeyId") == LEAKED}
+    assert q(loaded, "keys-created-by", user=arn) == q(loaded, "keys-created-by", user=FACTS.leaked_key.user_name) != []
+    assert q(loaded, "user-deleted", user=arn) == q(loaded, "user-deleted", user=FACTS.deleted_user) != []
+    # The same name in another account is another user.
+    elsewhere = arn.replace(f":{FACTS.account_id}:", ":999999999999:")
+    assert elsewhere != arn
+    assert q(loaded, "keys-created-by", user=elsewhere) == [] and q(loaded, "user-deleted", user=elsewhere) == []

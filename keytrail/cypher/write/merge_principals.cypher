@@ -2,7 +2,7 @@
 // Mode: write; idempotent. Known values are never overwritten with unknowns.
 // Parameters:
 //   $rows: list<map{id: string, type: string, name: string, accountId?: string, arn?: string,
-//                   principalId?: string, roleName?: string}>
+//                   principalId?: string, roleName?: string, path?: string}>
 // Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 // Relies on: uniqueness of Principal(id), Account(accountId).
 UNWIND $rows AS row

@@ -1,15 +1,10 @@
-// Purpose: An access key's status as of its latest observed change: Active (CreateAccessKey,
-//          UpdateAccessKey Active), Inactive (UpdateAccessKey Inactive) or Deleted (DeleteAccessKey).
-// Mode: write; idempotent and independent of load order (files are not time-ordered): a change
-//       is applied only if it is later than the one recorded (ties broken by eventID). Rows arrive
-//       reduced to the latest per key per batch (transform.reduce_batch).
+// Purpose: Store each access key's status as keytrail/model/status.decided_status decided it from the whole store:
+//          active, inactive or deleted, since when and shown by which event (statusAt, statusEventID: null for active).
+// Mode: write; idempotent. Every load decides every key again, so the order files load in never matters.
 // Parameters:
-//   $rows: list<map{accessKeyId: string, status: string, eventTime: string, eventID: string}>
+//   $rows: list<map{accessKeyId: string, status: string, statusAt: string|null, statusEventID: string|null}>
 // Returns: landed — how many rows found their nodes and were written; the writer requires every row sent
 UNWIND $rows AS row
 MATCH (k:AccessKey {accessKeyId: row.accessKeyId})
-WITH k, row, (k.statusAt IS NULL OR row.eventTime > k.statusAt
-              OR (row.eventTime = k.statusAt AND row.eventID > k.statusEventID)) AS later
-FOREACH (_ IN CASE WHEN later THEN [1] ELSE [] END |
-  SET k.status = row.status, k.statusAt = row.eventTime, k.statusEventID = row.eventID)
+SET k.status = row.status, k.statusAt = row.statusAt, k.statusEventID = row.statusEventID
 RETURN count(*) AS landed

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keytrail.report.attack import TACTIC_ORDER, load_mapping
-from keytrail.report.blast_radius import _key_status
-from keytrail.report.containment import containment_actions
-from keytrail.report.findings import describe, group_by_credential, label_events, make_finding
+from keytrail.report.blast_radius import _rank_pivots, attacker_first_use
+from keytrail.report.containment import containment_actions, each_target
+from keytrail.report.findings import ROUTINE_ACTIONS, describe, group_by_credential, label_events, made_by_aws, make_finding
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown
+from keytrail.rules.policy import quarantine_policy
 
 
 def row(**extra: Any) -> dict[str, Any]:
@@ -61,33 +63,6 @@ def test_notes_say_what_a_call_asked_for() -> None:
     assert describe("GetCallerIdentity", None) is None and describe("ListUsers", "not json") is None
 
 
-def test_key_status_at_the_end_of_the_evidence() -> None:
-    end = "2026-01-08T00:00:00Z"
-    deleted = {
-        "kind": "long-term",
-        "changes": [
-            {"verb": "DEACTIVATED", "time": "2026-01-07T01:00:00Z", "eventID": "d1"},
-            {"verb": "DELETED", "time": "2026-01-07T02:00:00Z", "eventID": "d2"},
-        ],
-    }
-    assert _key_status(deleted, end) == ("deleted", "2026-01-07T02:00:00Z", "d2")
-    toggled = {
-        "kind": "long-term",
-        "changes": [
-            {"verb": "DEACTIVATED", "time": "2026-01-07T01:00:00Z", "eventID": "a"},
-            {"verb": "ACTIVATED", "time": "2026-01-07T02:00:00Z", "eventID": "b"},
-        ],
-    }
-    assert _key_status(toggled, end)[0] == "active"
-    assert _key_status({"kind": "long-term", "changes": [toggled["changes"][0]]}, end)[0] == "inactive"
-    owner_gone = {"kind": "long-term", "ownerType": "IAMUser", "changes": [], "ownerDeletions": [{"time": "2026-01-07T05:00:00Z", "eventID": "u"}]}
-    assert _key_status(owner_gone, end) == ("deleted", "2026-01-07T05:00:00Z", "u")
-    # Temporary credentials outlive their source key and their user's key deletion; only expiry ends them.
-    token = {"kind": "temporary", "ownerType": "IAMUser", "expiration": "2026-01-09T02:00:00Z", "changes": [], "ownerDeletions": []}
-    assert _key_status(token, end)[0] == "active"
-    assert _key_status(token | {"expiration": "2026-01-07T10:00:00Z"}, end) == ("expired", "2026-01-07T10:00:00Z", None)
-
-
 def cred(cred_id: str, kind: str, status: str, **extra: Any) -> dict[str, Any]:
     return {"id": cred_id, "kind": kind, "status": status, "owner": "arn:aws:iam::1:user/u", "born_event": "b", "expires": None} | extra
 
@@ -104,8 +79,9 @@ def test_containment_from_statuses_and_successful_calls() -> None:
         load_mapping(),
     )
     denied = make_finding(row(eventID="f2", eventName="StopLogging", action="cloudtrail:StopLogging", succeeded=False, target="trail"), load_mapping())
-    read_a = make_finding(row(eventID="f3", eventName="GetObject", action="s3:GetObject", target="arn:aws:s3:::bucket/a.csv"), load_mapping())
-    read_b = make_finding(row(eventID="f4", eventName="GetObject", action="s3:GetObject", target="arn:aws:s3:::bucket/b.csv"), load_mapping())
+    derived = "made with a derived credential"
+    read_a = make_finding(row(eventID="f3", eventName="GetObject", action="s3:GetObject", target="arn:aws:s3:::bucket/a.csv", reason=derived), load_mapping())
+    read_b = make_finding(row(eventID="f4", eventName="GetObject", action="s3:GetObject", target="arn:aws:s3:::bucket/b.csv", reason=derived), load_mapping())
     actions = containment_actions(
         credentials=[
             cred("AKIA1", "long-term", "deleted"),
@@ -122,11 +98,11 @@ def test_containment_from_statuses_and_successful_calls() -> None:
         upstream=[{"credential": "AKIA0", "eventName": "CreateAccessKey", "eventID": "u1"}],
         revoke_before="2026-01-07T23:00:00Z",
     )
-    pairs = [(a["action"], a["target"]) for a in actions]
+    pairs = [(a["action"], t["target"]) for a in actions for t in a["targets"]]
     assert pairs[0] == ("deactivate-and-delete-key", "AKIA2")
     assert ("deactivate-and-delete-key", "AKIA1") not in pairs
     assert ("delete-login-profile", "arn:aws:iam::1:user/x") in pairs
-    [revoke] = [a for a in actions if a["action"] == "revoke-sessions"]
+    [revoke] = [t for a in actions if a["action"] == "revoke-sessions" for t in a["targets"]]
     assert revoke["target"] == "arn:aws:iam::1:role/r" and "aws:TokenIssueTime is before 2026-01-07T23:00:00Z" in revoke["detail"]
     assert ("delete-user", "arn:aws:iam::1:user/x") in pairs and ("delete-user", "arn:aws:iam::1:user/gone") not in pairs
     assert ("detach-policy", "arn:aws:iam::1:user/x") in pairs
@@ -202,3 +178,142 @@ def test_the_end_of_the_evidence_is_found_by_seeks() -> None:
     assert store.asked < 60
     assert evidence_end(_Times(["2026-01-07T02:25:18Z"]), "2026-01-07T02:25:18Z", None) == "2026-01-07T02:25:18Z"  # type: ignore[arg-type]
     assert evidence_end(_Times([]), None, None) is None  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ findings precision and detail
+
+
+def test_calls_aws_made_on_a_principals_behalf_are_not_findings() -> None:
+    mapping = load_mapping()
+    attach = {"eventName": "AttachUserPolicy", "action": "iam:AttachUserPolicy", "requestParameters": json.dumps({"userName": "u", "policyArn": "P"})}
+    assert make_finding(row(**attach), mapping) is not None
+    assert made_by_aws(row(**attach)) is None
+    for extra in ({"invokedBy": "cloudformation.amazonaws.com"}, {"sourceIPAddress": "AWS Internal"}, {"sourceIPAddress": "lambda.amazonaws.com"}):
+        assert made_by_aws(row(**attach, **extra)) and make_finding(row(**attach, **extra), mapping) is None
+
+
+def test_aws_quarantine_of_a_key_is_never_a_finding_whoever_signed_it() -> None:
+    mapping = load_mapping()
+    for name in ("AWSCompromisedKeyQuarantine", "AWSCompromisedKeyQuarantineV2", "AWSCompromisedKeyQuarantineV3"):
+        params = json.dumps({"userName": "u", "policyArn": f"arn:aws:iam::aws:policy/{name}"})
+        assert quarantine_policy("AttachUserPolicy", json.loads(params)) == name
+        assert make_finding(row(eventName="AttachUserPolicy", action="iam:AttachUserPolicy", requestParameters=params), mapping) is None
+    inline = {"userName": "u", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE", "policyDocument": "{}"}
+    assert quarantine_policy("PutUserPolicy", inline) == "AWSExposedCredentialPolicy_DO_NOT_REMOVE"
+    assert make_finding(row(eventName="PutUserPolicy", action="iam:PutUserPolicy", requestParameters=json.dumps(inline)), mapping) is None
+    # Another policy whose name merely contains the word is an ordinary attach.
+    assert quarantine_policy("AttachUserPolicy", {"policyArn": "arn:aws:iam::1:policy/MyQuarantine"}) is None
+
+
+def test_routine_calls_need_a_reason_and_say_it() -> None:
+    mapping = load_mapping()
+    put = {"eventName": "PutObject", "action": "s3:PutObject", "target": "arn:aws:s3:::b/k"}
+    assert "s3:PutObject" in ROUTINE_ACTIONS and make_finding(row(**put), mapping) is None
+    kept = make_finding(row(**put, reason="made with a derived credential"), mapping)
+    assert kept is not None and kept["routine"] and kept["reason"] == "made with a derived credential"
+    tool = make_finding(row(**put, userAgent="aws-cli/2.17 md/distrib#kali.2024"), mapping)
+    assert tool is not None and tool["reason"] == "user agent of an attack tool (kali)"
+    # A call that is not routine needs no reason.
+    plain = make_finding(row(eventName="StopLogging", action="cloudtrail:StopLogging"), mapping)
+    assert plain is not None and plain["reason"] is None and not plain["routine"]
+
+
+def test_details_that_make_a_finding_dangerous() -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "sts:AssumeRole"}]}
+    note = describe("UpdateAssumeRolePolicy", json.dumps({"roleName": "r", "policyDocument": json.dumps(trust)}), "111122223333")
+    assert note is not None and "999988887777" in note and "outside this account" in note
+    public = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}
+    assert "(public: anyone)" in (describe("PutBucketPolicy", json.dumps({"bucketName": "b", "bucketPolicy": public}), "111122223333") or "")
+    assert "(public: anyone)" in (
+        describe("AddPermission20150331v2", json.dumps({"functionName": "f", "principal": "*", "action": "lambda:InvokeFunction"})) or ""
+    )
+    scoped = describe("AddPermission20150331v2", json.dumps({"functionName": "f", "principal": "*", "sourceAccount": "1", "action": "lambda:InvokeFunction"}))
+    assert scoped is not None and "public" not in scoped
+    assignment = {"permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "principalType": "USER", "principalId": "u-1", "targetId": "222233334444"}
+    assert (
+        describe("CreateAccountAssignment", json.dumps(assignment))
+        == "permission set arn:aws:sso:::permissionSet/ssoins-1/ps-1 for USER u-1 in account 222233334444"
+    )
+    run = {
+        "instanceType": "p3.16xlarge",
+        "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 4}]},
+        "iamInstanceProfile": {"name": "prof"},
+    }
+    assert describe("RunInstances", json.dumps(run)) == "4 × p3.16xlarge, image ami-1, instance profile prof"
+    assert describe("ConsoleLogin", None, None, json.dumps({"MFAUsed": "No"})) == "without MFA"
+    assert describe("ConsoleLogin", None, None, json.dumps({"MFAUsed": "Yes"})) == "with MFA"
+
+
+# ------------------------------------------------------------------ owner and attacker
+
+
+def _calls(spec: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
+    """(hours after the start, address, agent) per call."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        {
+            "eventTime": (start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventID": f"e{i:03}",
+            "eventName": "X",
+            "sourceIPAddress": ip,
+            "userAgent": ua,
+        }
+        for i, (h, ip, ua) in enumerate(spec)
+    ]
+
+
+def test_the_attackers_first_use_needs_routine_before_it() -> None:
+    routine = [(h, "10.0.0.1", "ci") for h in range(0, 48, 8)]
+    found = attacker_first_use(_calls([*routine, (50, "10.0.0.1", "ci"), (51, "203.0.113.5", "ci"), (52, "203.0.113.5", "kali")]))
+    assert found is not None and found["eventID"] == "e007" and found["routine_addresses"] == ["10.0.0.1"] and found["routine_events"] == 7
+    # A new agent alone counts too.
+    assert (attacker_first_use(_calls([*routine, (60, "10.0.0.1", "other")])) or {}).get("eventID") == "e006"
+    # Too few calls, or too short a history: no routine, no second first use.
+    assert attacker_first_use(_calls([*routine[:4], (60, "203.0.113.5", "kali")])) is None
+    assert attacker_first_use(_calls([(h, "10.0.0.1", "ci") for h in range(6)] + [(7, "203.0.113.5", "kali")])) is None
+    # AWS's own addresses are nobody's new address.
+    assert attacker_first_use(_calls([*routine, (60, "AWS Internal", "ci")])) is None
+
+
+def test_pivots_sharing_address_and_agent_rank_first() -> None:
+    pivots = [
+        {"via": "source-ip", "value": "1.1.1.1", "credential": "A", "principal": None},
+        {"via": "source-ip", "value": "2.2.2.2", "credential": "B", "principal": None},
+        {"via": "user-agent", "value": "ua", "credential": "B", "principal": None},
+    ]
+    ranked = _rank_pivots(pivots)
+    assert [(p["credential"], p["via"]) for p in ranked] == [("B", "source-ip"), ("B", "user-agent"), ("A", "source-ip")]
+    assert ranked[0]["shares"] == ["source-ip", "user-agent"] and ranked[2]["shares"] == ["source-ip"]
+
+
+# ------------------------------------------------------------------ containment rows
+
+
+def test_containment_groups_repeated_actions_and_names_targets_never_events() -> None:
+    mapping = load_mapping()
+    reads = [
+        make_finding(row(eventID=f"r{i}", eventName="GetSecretValue", action="secretsmanager:GetSecretValue", target=f"arn:s:{i}"), mapping) for i in range(3)
+    ]
+    run = make_finding(row(eventID="run", eventName="RunInstances", action="ec2:RunInstances", target="arn:i/1", account="1"), mapping)
+    stop = make_finding(row(eventID="stop", eventName="DisableSecurityHub", action="securityhub:DisableSecurityHub", account="111122223333"), mapping)
+    targets = {
+        "run": [
+            {"targetArn": "arn:i/1", "deleted": None},
+            {"targetArn": "arn:i/2", "deleted": "2026-01-01T00:00:00Z x"},
+            {"targetArn": "arn:i/3", "deleted": None},
+        ],
+        "r0": [{"targetArn": "arn:s:0", "deleted": None}],
+    }
+    actions = containment_actions(
+        credentials=[], principals_created=[], findings=[f for f in (*reads, run, stop) if f], upstream=[], revoke_before=None, targets=targets
+    )
+    by_action = {a["action"]: a for a in actions}
+    assert len(by_action) == len(actions)
+    assert [t["target"] for t in by_action["rotate-secret"]["targets"]] == ["arn:s:0", "arn:s:1", "arn:s:2"]
+    # Every instance of the launch that the evidence does not show terminated; none named by its eventID.
+    assert [t["target"] for t in by_action["terminate-instances"]["targets"]] == ["arn:i/1", "arn:i/3"]
+    assert [t["target"] for t in by_action["re-enable-detection"]["targets"]] == ["account 111122223333"]
+    assert not {t["target"] for t in each_target(actions)} & {"r0", "r1", "r2", "run", "stop"}
+    # A call whose every target is gone needs nothing.
+    gone = {"run": [{"targetArn": "arn:i/1", "deleted": "t e"}]}
+    assert containment_actions(credentials=[], principals_created=[], findings=[run] if run else [], upstream=[], revoke_before=None, targets=gone) == []

@@ -1,0 +1,22 @@
+// Purpose: What decides each key's status (keytrail/model/status.py): its kind and owner, and every change of its
+//          state (DELETED / DEACTIVATED / ACTIVATED, by anyone) and of its owner's (the owner deleted), in the whole
+//          store. Read by each load, which stores the status on the key.
+// Parameters:
+//   $keys: list<string> — access key ids
+// Returns: credential, kind, ownerType, changes, ownerDeletions
+UNWIND $keys AS id
+MATCH (k:AccessKey {accessKeyId: id})
+OPTIONAL MATCH (k)-[:BELONGS_TO]->(candidate:Principal)
+WITH k, min(candidate.id) AS ownerId
+OPTIONAL MATCH (o:Principal {id: ownerId})
+// type() rather than a type list in the pattern: Neo4j warns about a type no relationship has yet (ACTIVATED, often).
+OPTIONAL MATCH (x:Event)-[s]->(k)
+WHERE type(s) IN ['DELETED', 'DEACTIVATED', 'ACTIVATED']
+// Ordered before collect(), so that both stores list the changes alike.
+WITH k, o, x, s
+ORDER BY x.eventTime, x.eventID
+WITH k, o, collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(s), time: x.eventTime, eventID: x.eventID} END) AS changes
+OPTIONAL MATCH (d:Event)-[:DELETED]->(o)
+RETURN k.accessKeyId AS credential, k.kind AS kind, o.type AS ownerType, changes,
+       collect(CASE WHEN d IS NULL THEN null ELSE {time: d.eventTime, eventID: d.eventID} END) AS ownerDeletions
+ORDER BY credential
