@@ -90,9 +90,9 @@ def bench(name: str, backend: Backend, args: argparse.Namespace, key: str) -> li
                 f"{min(times) * 1000:,.0f}",
                 f"{statistics.median(times) * 1000:,.0f}",
                 f"{max(times) * 1000:,.0f}",
-                str(len(report["credentials"])),
-                str(len(report["timeline"])),
-                str(len(report["findings"])),
+                str(len(report.credentials)),
+                str(len(report.timeline)),
+                str(len(report.findings)),
                 f"{load_seconds:,.0f}",
             )
         )

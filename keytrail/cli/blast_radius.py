@@ -34,10 +34,10 @@ def blast_radius(
                 raise typer.Exit(1)
         report = build_blast_radius(backend, key.strip(), incident)
     if as_json:
-        print_json(report)
+        print_json(report.to_json())
     elif as_markdown:
         sys.stdout.write(markdown(blast_radius_header(report), blast_radius_sections(report, timeline=timeline)))
     else:
         print_sections(report_console(), blast_radius_header(report), blast_radius_sections(report, timeline=timeline))
-    if not report["found"]:
+    if not report.found:
         raise typer.Exit(1)

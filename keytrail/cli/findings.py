@@ -10,6 +10,7 @@ from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.report.attack import TACTIC_ORDER
 from keytrail.report.findings import build_findings, group_by_credential
+from keytrail.report.model import to_json
 from keytrail.report.render import findings_sections, print_sections, report_console
 
 
@@ -26,7 +27,7 @@ def findings(
     with open_store(settings_of(ctx)) as backend:
         found = build_findings(backend, incident, category)
     if as_json:
-        print_json(found)
+        print_json(to_json(found))
         return
     scope = f"incident {incident}" if incident else "the whole store"
     header = [f"Findings in {scope}" + (f", tactic {category}" if category else ""), f"{len(found)} findings"]

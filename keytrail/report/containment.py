@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from keytrail.report.model import ContainmentAction, ContainmentTarget, Credential, DoorEntry, Finding, PrincipalCreated, Upstream
+
 #: Successful calls and the action each calls for on its target.
 CALL_RULES: dict[str, tuple[str, str]] = {
     "iam:AttachUserPolicy": ("detach-policy", "detach the policy the attacker attached"),
@@ -114,34 +116,34 @@ def _bucket_of(target: str) -> str:
     return target
 
 
-def _call_targets(finding: dict[str, Any], targets: dict[str, list[dict[str, Any]]]) -> list[str]:
+def _call_targets(finding: Finding, targets: dict[str, list[dict[str, Any]]]) -> list[str]:
     """What a successful call acted on and the evidence does not show deleted since: ARNs or ids, never eventIDs."""
-    rows = targets.get(finding["eventID"])
+    rows = targets.get(finding.eventID)
     # No row for the event (it reached no Resource or Principal, e.g. a ConsoleLogin): its own target, if any.
-    own = [finding["target"]] if finding.get("target") else []
+    own = [finding.target] if finding.target else []
     found = own if rows is None else [row["targetArn"] for row in rows if not row.get("deleted")]
-    if finding["action"].startswith("s3:"):
+    if finding.action.startswith("s3:"):
         found = [_bucket_of(t) for t in found]
-    if not found and rows is None and finding.get("account"):
+    if not found and rows is None and finding.account:
         # An account-wide call (no resource in the record): the account is what needs the action.
-        found = [f"account {finding['account']}"]
+        found = [f"account {finding.account}"]
     return list(dict.fromkeys(found))
 
 
 def containment_actions(
     *,
-    credentials: Iterable[dict[str, Any]],
-    principals_created: Iterable[dict[str, Any]],
-    findings: Iterable[dict[str, Any]],
-    upstream: Iterable[dict[str, Any]],
+    credentials: Iterable[Credential],
+    principals_created: Iterable[PrincipalCreated],
+    findings: Iterable[Finding],
+    upstream: Iterable[Upstream],
     revoke_before: str | None,
-    doors: Iterable[dict[str, Any]] = (),
+    doors: Iterable[DoorEntry] = (),
     targets: dict[str, list[dict[str, Any]]] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ContainmentAction]:
     """The actions a responder should take, most urgent first: one row per kind of action with every target it applies to.
 
     Args:
-        credentials: The blast radius's credentials (``status``, ``kind``, ``owner``...).
+        credentials: The blast radius's credentials.
         principals_created: Users and roles created in the blast radius.
         findings: The blast radius's findings; only successful ones call for action.
         upstream: The credentials that made the key (likely compromised too).
@@ -151,9 +153,9 @@ def containment_actions(
             An event with no entry falls back to the finding's own target.
 
     Returns:
-        ``{action, summary, targets: [{target, detail, eventID}]}`` in order of urgency; a target appears once per action.
+        One action per kind, in order of urgency; a target appears once per action.
     """
-    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    rows: dict[str, dict[str, ContainmentTarget]] = {}
 
     def add(action: str, target: str | None, detail: str, evidence: str | None = None) -> None:
         if not target:
@@ -161,67 +163,69 @@ def containment_actions(
         entry = rows.setdefault(action, {}).get(target)
         if entry is not None:
             # One entry per target; a different reason for it is added to the same entry.
-            if detail not in entry["detail"]:
-                entry["detail"] += "; " + detail
+            if detail not in entry.detail:
+                entry.detail += "; " + detail
             return
-        rows[action][target] = {"target": target, "detail": detail, "eventID": evidence}
+        rows[action][target] = ContainmentTarget(target, detail, evidence)
 
     creds = list(credentials)
-    principals_created = list(principals_created)
+    created = list(principals_created)
     door_targets: set[str] = set()
     for door in doors:
-        for action in door["actions"]:
-            add(action["action"], action["target"], action["detail"], door["eventID"])
-            door_targets.add(action["target"])
+        for shut in door.actions:
+            add(shut.action, shut.target, shut.detail, door.eventID)
+            door_targets.add(shut.target)
+    alive = ("active", "unknown")
     for cred in creds:
-        if cred["kind"] == "long-term" and cred["status"] in ("active", "inactive", "unknown"):
-            add("deactivate-and-delete-key", cred["id"], f"deactivate, then delete, access key {cred['id']} of {cred.get('owner')}", cred.get("born_event"))
+        if cred.kind == "long-term" and cred.status in (*alive, "inactive"):
+            add("deactivate-and-delete-key", cred.id, f"deactivate, then delete, access key {cred.id} of {cred.owner}", cred.born_event)
     for cred in creds:
-        if cred["kind"] == "console-password" and cred["status"] == "active":
-            add("delete-login-profile", cred.get("owner"), f"delete the console password of {cred.get('owner')}", cred.get("born_event"))
-    sessions = [c for c in creds if c["kind"] == "temporary" and c["status"] in ("active", "unknown")]
-    for cred in sessions:
-        principal = cred.get("session_of") or cred.get("owner")
-        until = f" (they expire at {cred['expires']})" if cred.get("expires") else ""
+        if cred.kind == "console-password" and cred.status in alive:
+            add("delete-login-profile", cred.owner, f"delete the console password of {cred.owner}", cred.born_event)
+    for cred in creds:
+        if cred.kind != "temporary" or cred.status not in alive:
+            continue
+        principal = cred.session_of or cred.owner
+        until = f" (they expire at {cred.expires})" if cred.expires else ""
         add(
             "revoke-sessions",
             principal,
             f"attach a policy denying every action when aws:TokenIssueTime is before {revoke_before}: "
-            f"revokes {cred['id']} and every other session of {principal}{until}",
-            cred.get("born_event"),
+            f"revokes {cred.id} and every other session of {principal}{until}",
+            cred.born_event,
         )
-    for principal in principals_created:
-        if principal.get("deleted"):
+    for made in created:
+        if made.deleted:
             continue
-        kind = "delete-user" if principal.get("type") == "IAMUser" else "delete-role"
+        kind = "delete-user" if made.type == "IAMUser" else "delete-role"
         add(
             kind,
-            principal["arn"],
-            f"delete {principal['arn']} (created by {principal['by']} at {principal['at']}) after removing its keys, password and policies",
-            principal.get("eventID"),
+            made.arn,
+            f"delete {made.arn} (created by {made.by} at {made.at}) after removing its keys, password and policies",
+            made.eventID,
         )
     # What the attacker created and someone deleted since needs no further action on it.
-    gone = {p.get("id") for p in principals_created if p.get("deleted")} | {p["arn"] for p in principals_created if p.get("deleted")}
+    gone = {p.id for p in created if p.deleted} | {p.arn for p in created if p.deleted}
     for finding in findings:
-        rule = CALL_RULES.get(finding["action"])
-        if rule is None or not finding["succeeded"]:
+        rule = CALL_RULES.get(finding.action)
+        if rule is None or not finding.succeeded:
             continue
-        detail = rule[1] + (f": {finding['detail']}" if finding.get("detail") else "")
+        detail = rule[1] + (f": {finding.detail}" if finding.detail else "")
         for target in _call_targets(finding, targets or {}):
             # A door's own action already says how to shut what this call opened.
             if target not in gone and target not in door_targets:
-                add(rule[0], target, detail, finding["eventID"])
+                add(rule[0], target, detail, finding.eventID)
     for row in upstream:
-        if row.get("credential") and row.get("likely_compromised", True):
+        if row.credential and row.likely_compromised:
             add(
                 "investigate-upstream",
-                row["credential"],
-                f"{row['credential']} made this key ({row['eventName']} {row['eventID']}): treat it as compromised",
-                row["eventID"],
+                row.credential,
+                f"{row.credential} made this key ({row.eventName} {row.eventID}): treat it as compromised",
+                row.eventID,
             )
-    return [{"action": action, "summary": SUMMARIES.get(action, action), "targets": list(found.values())} for action, found in rows.items()]
+    return [ContainmentAction(action, SUMMARIES.get(action, action), list(found.values())) for action, found in rows.items()]
 
 
 def each_target(actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The grouped actions as one ``{action, target, detail, eventID}`` per target, in the same order."""
+    """The JSON rows of ``containment`` as one ``{action, target, detail, eventID}`` per target, in the same order."""
     return [{"action": a["action"]} | t for a in actions for t in a["targets"]]

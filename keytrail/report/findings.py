@@ -10,9 +10,8 @@ import orjson
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
 from keytrail.report.attack import AttackMapping, load_mapping, tactic_rank
+from keytrail.report.model import Finding, FindingGroup
 from keytrail.rules import policy
-
-Finding = dict[str, Any]
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -169,27 +168,26 @@ def make_finding(row: dict[str, Any], mapping: AttackMapping) -> Finding | None:
     reason = reason_for(row)
     if row.get("action") in ROUTINE_ACTIONS and reason is None:
         return None
-    succeeded = row.get("succeeded") is not False
-    return {
-        "eventID": row["eventID"],
-        "time": row["eventTime"],
-        "eventName": row["eventName"],
-        "action": row["action"],
-        "credential": row.get("credential"),
-        "principal": row.get("principal"),
-        "target": row.get("target"),
-        "category": label.category,
-        "tactics": list(label.tactics),
-        "technique": label.technique,
-        "technique_name": label.technique_name,
-        "succeeded": succeeded,
-        "errorCode": row.get("errorCode"),
-        "detail": describe(row["eventName"], row.get("requestParameters"), row.get("account"), row.get("additionalEventData")),
-        "reason": reason,
-        "routine": row.get("action") in ROUTINE_ACTIONS,
-        "sourceIPAddress": row.get("sourceIPAddress"),
-        "account": row.get("account"),
-    }
+    return Finding(
+        eventID=row["eventID"],
+        time=row["eventTime"],
+        eventName=row["eventName"],
+        action=row["action"],
+        credential=row.get("credential"),
+        principal=row.get("principal"),
+        target=row.get("target"),
+        category=label.category,
+        tactics=list(label.tactics),
+        technique=label.technique,
+        technique_name=label.technique_name,
+        succeeded=row.get("succeeded") is not False,
+        errorCode=row.get("errorCode"),
+        detail=describe(row["eventName"], row.get("requestParameters"), row.get("account"), row.get("additionalEventData")),
+        reason=reason,
+        routine=row.get("action") in ROUTINE_ACTIONS,
+        sourceIPAddress=row.get("sourceIPAddress"),
+        account=row.get("account"),
+    )
 
 
 def reason_for(row: dict[str, Any]) -> str | None:
@@ -203,7 +201,7 @@ def label_events(rows: Iterable[dict[str, Any]], mapping: AttackMapping | None =
     """Findings for the mapped events among ``rows``, in time order."""
     table = mapping or load_mapping()
     found = [f for f in (make_finding(row, table) for row in rows) if f is not None]
-    return sorted(found, key=lambda f: (f["time"], f["eventID"]))
+    return sorted(found, key=lambda f: (f.time, f.eventID))
 
 
 def build_findings(backend: Backend, incident: str | None = None, category: str | None = None) -> list[Finding]:
@@ -221,35 +219,24 @@ def build_findings(backend: Backend, incident: str | None = None, category: str 
     rows = run_query(backend, "findings", {"actions": mapping.actions, "incident": incident})
     found = label_events(rows, mapping)
     if category:
-        found = [f for f in found if category in f["tactics"]]
+        found = [f for f in found if category in f.tactics]
     return found
 
 
-def group_by_credential(found: Iterable[Finding]) -> list[dict[str, Any]]:
+def group_by_credential(found: Iterable[Finding]) -> list[FindingGroup]:
     """Findings per credential (or per principal for calls without a key), busiest in non-discovery tactics first."""
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, FindingGroup] = {}
     for finding in found:
-        who = finding["credential"] or finding["principal"] or "unknown"
-        group = groups.setdefault(
-            who,
-            {
-                "credential": finding["credential"],
-                "principal": finding["principal"],
-                "first": finding["time"],
-                "last": finding["time"],
-                "tactics": {},
-                "failed": 0,
-            },
-        )
-        group["first"] = min(group["first"], finding["time"])
-        group["last"] = max(group["last"], finding["time"])
-        group["tactics"][finding["category"]] = group["tactics"].get(finding["category"], 0) + 1
-        if not finding["succeeded"]:
-            group["failed"] += 1
+        who = finding.credential or finding.principal or "unknown"
+        group = groups.setdefault(who, FindingGroup(finding.credential, finding.principal, finding.time, finding.time, {}, 0, 0))
+        group.first = min(group.first, finding.time)
+        group.last = max(group.last, finding.time)
+        group.tactics[finding.category] = group.tactics.get(finding.category, 0) + 1
+        group.failed += not finding.succeeded
     for group in groups.values():
-        group["tactics"] = dict(sorted(group["tactics"].items(), key=lambda item: tactic_rank(item[0])))
-        group["findings"] = sum(group["tactics"].values())
+        group.tactics = dict(sorted(group.tactics.items(), key=lambda item: tactic_rank(item[0])))
+        group.findings = sum(group.tactics.values())
     return sorted(
         groups.values(),
-        key=lambda g: (-sum(n for t, n in g["tactics"].items() if t != "discovery"), -g["findings"], str(g["credential"] or g["principal"])),
+        key=lambda g: (-sum(n for t, n in g.tactics.items() if t != "discovery"), -g.findings, str(g.credential or g.principal)),
     )

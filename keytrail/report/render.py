@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keytrail.report.attack import tactic_rank
+from keytrail.report.model import BlastRadius, ContainmentAction, DoorEntry, Finding, FindingGroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,78 +40,78 @@ def _result(succeeded: bool, error: str | None) -> str:
     return "ok" if succeeded else f"FAILED ({error})" if error else "FAILED"
 
 
-def blast_radius_header(report: dict[str, Any]) -> list[str]:
+def blast_radius_header(report: BlastRadius) -> list[str]:
     """The lines above the tables: key, identity, first use, evidence."""
-    identity = report["identity"]
-    first = report["first_use"]
-    evidence = report["evidence"]
-    lines = [f"Blast radius of {report['key']}" + (f" (incident {report['incident']})" if report["incident"] else "")]
-    if not report["found"]:
+    identity = report.identity
+    first = report.first_use
+    evidence = report.evidence
+    lines = [f"Blast radius of {report.key}" + (f" (incident {report.incident})" if report.incident else "")]
+    if not report.found:
         lines.append("This key is not in the store.")
         return lines
-    if not report.get("in_scope", True):
-        lines.append(f"No evidence of this key in this scope (incident {report['incident']}): it signed no event loaded under it.")
-    lines.append(f"Identity: {identity['type'] or '?'} {identity['name'] or '?'} ({identity['arn'] or '?'}), account {identity['account'] or '?'}")
+    if not report.in_scope:
+        lines.append(f"No evidence of this key in this scope (incident {report.incident}): it signed no event loaded under it.")
+    lines.append(f"Identity: {identity.type or '?'} {identity.name or '?'} ({identity.arn or '?'}), account {identity.account or '?'}")
     if first:
-        lines.append(f"First use: {first['time']} {first['eventName']} from {first['sourceIPAddress']} (eventID {first['eventID']})")
-    attacker = report.get("attacker_first_use")
+        lines.append(f"First use: {first.time} {first.eventName} from {first.sourceIPAddress} (eventID {first.eventID})")
+    attacker = report.attacker_first_use
     if attacker:
         lines.append(
-            f"Attacker's first use (heuristic): {attacker['time']} {attacker['eventName']} from {attacker['sourceIPAddress']} "
-            f"(eventID {attacker['eventID']}): {attacker['reason']}"
+            f"Attacker's first use (heuristic): {attacker.time} {attacker.eventName} from {attacker.sourceIPAddress} "
+            f"(eventID {attacker.eventID}): {attacker.reason}"
         )
-    for anchor in report.get("detection", []):
-        lines.append(f"Detected: AWS quarantined {anchor['principal']} with {anchor['policy']} at {anchor['time']} (eventID {anchor['eventID']})")
-    lines.append(f"End of the evidence: {evidence['last_event'] or 'unknown'} ({evidence['store_events']:,} events in the store)")
-    alive = list(report["still_active"]) + [f"door {d}" for d in report.get("open_doors", [])]
+    for anchor in report.detection:
+        lines.append(f"Detected: AWS quarantined {anchor.principal} with {anchor.policy} at {anchor.time} (eventID {anchor.eventID})")
+    lines.append(f"End of the evidence: {evidence.last_event or 'unknown'} ({evidence.store_events:,} events in the store)")
+    alive = list(report.still_active) + [f"door {d}" for d in report.open_doors]
     lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")
-    for item in report.get("instance_credentials_outside", []):
+    for item in report.instance_credentials_outside:
         lines.append(
-            f"Instance credentials used outside the instance: {item['credential']} of {item['instance']} from {', '.join(item['addresses'])} "
-            f"({len(item['events'])} events, e.g. {item['events'][0]})"
+            f"Instance credentials used outside the instance: {item.credential} of {item.instance} from {', '.join(item.addresses)} "
+            f"({len(item.events)} events, e.g. {item.events[0]})"
         )
     return lines
 
 
-def _door_detail(door: dict[str, Any]) -> str:
+def _door_detail(door: DoorEntry) -> str:
     parts = []
-    if door["external"] or door["admits"]:
-        parts.append("admits " + ", ".join(door["external"] or door["admits"]) + (" (public)" if door["public"] else ""))
-    elif door["public"]:
+    if door.external or door.admits:
+        parts.append("admits " + ", ".join(door.external or door.admits) + (" (public)" if door.public else ""))
+    elif door.public:
         parts.append("public")
-    if door["session_name"]:
-        parts.append(f"sessions named {door['session_name']}")
-    parts += [f"{k} {v}" for k, v in sorted(door["detail"].items())]
+    if door.session_name:
+        parts.append(f"sessions named {door.session_name}")
+    parts += [f"{k} {v}" for k, v in sorted(door.detail.items())]
     return "; ".join(parts)
 
 
-def _containment_row(action: dict[str, Any]) -> tuple[str, str, str]:
-    targets = action["targets"]
-    details = list(dict.fromkeys(t["detail"] for t in targets))
+def _containment_row(action: ContainmentAction) -> tuple[str, str, str]:
+    targets = action.targets
+    details = list(dict.fromkeys(t.detail for t in targets))
     if len(details) == 1:
-        return action["action"], "\n".join(t["target"] for t in targets), details[0]
+        return action.action, "\n".join(t.target for t in targets), details[0]
     # Each target's own detail names it: say what the action is, then each.
-    return action["action"], "\n".join(t["target"] for t in targets), action["summary"] + ":\n" + "\n".join(f"- {d}" for d in details)
+    return action.action, "\n".join(t.target for t in targets), action.summary + ":\n" + "\n".join(f"- {d}" for d in details)
 
 
-def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> Iterator[Section]:
+def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iterator[Section]:
     """The tables of a blast-radius report, in reading order."""
     yield Section(
         "Credentials",
         ("credential", "kind", "owner", "born by", "born at", "parent", "events", "status", "expires"),
         [
             (
-                c["id"],
-                c["kind"],
-                _s(c["owner"]),
-                _s(c["born_by"]),
-                _s(c["born_at"]),
-                _s(c["parent"]),
-                str(c["events"]),
-                c["status"] + (f" {c['status_at']}" if c["status_at"] else ""),
-                _s(c["expires"]),
+                c.id,
+                c.kind,
+                _s(c.owner),
+                _s(c.born_by),
+                _s(c.born_at),
+                _s(c.parent),
+                str(c.events),
+                c.status + (f" {c.status_at}" if c.status_at else ""),
+                _s(c.expires),
             )
-            for c in report["credentials"]
+            for c in report.credentials
         ],
         "The key first, then every credential derived from it, in the order they were born.",
     )
@@ -119,53 +120,53 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
         ("door", "target", "admits / detail", "opened by", "at", "sessions through it", "status", "eventID"),
         [
             (
-                d["kind"],
-                d["target"],
+                d.kind,
+                d.target,
                 _door_detail(d),
-                d["opened_by"],
-                d["time"],
-                ", ".join(d["sessions"]),
-                d["status"] + (f" {d['closed_at']}" if d["closed_at"] else ""),
-                d["eventID"],
+                d.opened_by,
+                d.time,
+                ", ".join(d.sessions),
+                d.status + (f" {d.closed_at}" if d.closed_at else ""),
+                d.eventID,
             )
-            for d in report.get("doors", [])
+            for d in report.doors
         ],
         "What the blast radius opened for sessions no call of it minted; every later session through a door is in Credentials.",
     )
     yield Section(
         "Upstream",
         ("born", "made by credential", "principal", "event", "time", "eventID"),
-        [(u["born"], _s(u["credential"]), _s(u["principal"]), u["eventName"], u["time"], u["eventID"]) for u in report["upstream"]],
+        [(u.born, _s(u.credential), _s(u.principal), u.eventName, u.time, u.eventID) for u in report.upstream],
         "How the key came to be. The credential that made it (depth 0) is likely compromised too; deeper levels are provenance to review.",
         "not in the evidence",
     )
     yield Section(
         "Principals created",
         ("principal", "type", "by", "at", "deleted", "uses"),
-        [(p["arn"], _s(p["type"]), p["by"], p["at"], _s(p["deleted_at"]) or "no", str(p["uses"])) for p in report["principals_created"]],
+        [(p.arn, _s(p.type), p.by, p.at, _s(p.deleted_at) or "no", str(p.uses)) for p in report.principals_created],
     )
     yield Section(
         "Findings",
         ("time", "tactic", "technique", "event", "credential", "target / detail", "result", "eventID"),
         [
             (
-                f["time"],
-                f["category"],
-                f["technique"],
-                f["eventName"],
-                _s(f["credential"]),
-                "; ".join(x for x in (_s(f["detail"] or f["target"]), f"why: {f['reason']}" if f.get("routine") else "") if x),
-                _result(f["succeeded"], f["errorCode"]),
-                f["eventID"],
+                f.time,
+                f.category,
+                f.technique,
+                f.eventName,
+                _s(f.credential),
+                "; ".join(x for x in (_s(f.detail or f.target), f"why: {f.reason}" if f.routine else "") if x),
+                _result(f.succeeded, f.errorCode),
+                f.eventID,
             )
-            for f in report["findings"]
+            for f in report.findings
         ],
         "ATT&CK tactic (primary) and technique per event; failed calls are attempts, not effects.",
     )
     yield Section(
         "Sleepers",
         ("kind", "id", "owner", "born by", "born at", "status"),
-        [(s["kind"], s["id"], _s(s["owner"]), _s(s["born_by"]), _s(s["born_at"]), s["status"]) for s in report["sleepers"]],
+        [(_s(s.kind), s.id, _s(s.owner), _s(s.born_by), _s(s.born_at), s.status) for s in report.sleepers],
         "Created in the blast radius and never used in the evidence.",
     )
     yield Section(
@@ -173,67 +174,67 @@ def blast_radius_sections(report: dict[str, Any], *, timeline: bool = True) -> I
         ("via", "shared value", "credential", "principal", "events", "first seen", "evidence"),
         [
             (
-                p["via"] + (" (shares address and user agent)" if len(p.get("shares", [])) > 1 else ""),
-                p["value"],
-                _s(p["credential"]),
-                _s(p["principal"]),
-                str(p["events"]),
-                p["first_seen"],
-                ", ".join(e["eventID"] for e in p["evidence"][:2]),
+                p.via + (" (shares address and user agent)" if len(p.shares) > 1 else ""),
+                p.value,
+                _s(p.credential),
+                _s(p.principal),
+                str(p.events),
+                p.first_seen,
+                ", ".join(e.eventID for e in p.evidence[:2]),
             )
-            for p in report["pivots"]
+            for p in report.pivots
         ],
         "Other credentials and principals seen from the same source IPs, or with the same unusual user agents, in the window. A lead, not proof.",
     )
     yield Section(
         "Containment",
         ("action", "targets", "what to do"),
-        [_containment_row(c) for c in report["containment"]],
+        [_containment_row(c) for c in report.containment],
         "One row per kind of action, with every target it applies to.",
     )
     if timeline:
         yield Section(
             "Timeline",
             ("time", "credential", "event", "result", "eventID"),
-            [(t["time"], _s(t["credential"]), t["eventName"], _result(t["succeeded"], t["errorCode"]), t["eventID"]) for t in report["timeline"]],
+            [(t.time, _s(t.credential), t.eventName, _result(t.succeeded, t.errorCode), t.eventID) for t in report.timeline],
             "Every event of every credential in the blast radius.",
         )
 
 
-def findings_sections(findings: Sequence[dict[str, Any]], groups: Sequence[dict[str, Any]]) -> Iterator[Section]:
+def findings_sections(findings: Sequence[Finding], groups: Sequence[FindingGroup]) -> Iterator[Section]:
     """The tables of ``keytrail findings``: who to start from, then the findings by tactic."""
     yield Section(
         "Credentials to start from",
         ("credential", "principal", "findings", "failed", "tactics", "first", "last"),
         [
             (
-                _s(g["credential"]),
-                _s(g["principal"]),
-                str(g["findings"]),
-                str(g["failed"]),
-                ", ".join(f"{t} {n}" for t, n in g["tactics"].items()),
-                g["first"],
-                g["last"],
+                _s(g.credential),
+                _s(g.principal),
+                str(g.findings),
+                str(g.failed),
+                ", ".join(f"{t} {n}" for t, n in g.tactics.items()),
+                g.first,
+                g.last,
             )
             for g in groups
         ],
         "Grouped by the credential that made them (by principal for calls without a key); most non-discovery findings first.",
     )
-    for tactic in sorted({f["category"] for f in findings}, key=tactic_rank):
-        rows = [f for f in findings if f["category"] == tactic]
+    for tactic in sorted({f.category for f in findings}, key=tactic_rank):
+        rows = [f for f in findings if f.category == tactic]
         yield Section(
             tactic,
             ("time", "technique", "event", "credential", "principal", "target / detail", "result", "eventID"),
             [
                 (
-                    f["time"],
-                    f["technique"],
-                    f["eventName"],
-                    _s(f["credential"]),
-                    _s(f["principal"]),
-                    "; ".join(x for x in (_s(f["detail"] or f["target"]), f"why: {f['reason']}" if f.get("routine") else "") if x),
-                    _result(f["succeeded"], f["errorCode"]),
-                    f["eventID"],
+                    f.time,
+                    f.technique,
+                    f.eventName,
+                    _s(f.credential),
+                    _s(f.principal),
+                    "; ".join(x for x in (_s(f.detail or f.target), f"why: {f.reason}" if f.routine else "") if x),
+                    _result(f.succeeded, f.errorCode),
+                    f.eventID,
                 )
                 for f in rows
             ],

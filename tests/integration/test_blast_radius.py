@@ -16,6 +16,7 @@ from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
 from keytrail.report import build_blast_radius, build_findings
 from keytrail.report.containment import each_target
+from keytrail.report.model import to_json
 from keytrail.report.render import blast_radius_header
 from keytrail.sample import Incident, cross_account_incident, session_token_incident, workshop_incident
 
@@ -83,17 +84,17 @@ def samples(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Backe
 
 @pytest.fixture(scope="module")
 def workshop(samples: Backend) -> dict[str, Any]:
-    return build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "workshop")
+    return build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "workshop").to_json()
 
 
 @pytest.fixture(scope="module")
 def session(samples: Backend) -> dict[str, Any]:
-    return build_blast_radius(samples, SESSION.facts.leaked_key.access_key_id, "session-token")
+    return build_blast_radius(samples, SESSION.facts.leaked_key.access_key_id, "session-token").to_json()
 
 
 @pytest.fixture(scope="module")
 def cross(samples: Backend) -> dict[str, Any]:
-    return build_blast_radius(samples, CROSS.facts.leaked_key.access_key_id, "cross-account")
+    return build_blast_radius(samples, CROSS.facts.leaked_key.access_key_id, "cross-account").to_json()
 
 
 def credential(report: dict[str, Any], cred_id: str) -> dict[str, Any]:
@@ -211,13 +212,13 @@ def test_session_token_role_chain_user_and_console_login(session: dict[str, Any]
 
 def test_upstream_names_the_credentials_that_made_a_key(samples: Backend) -> None:
     facts = SESSION.facts
-    report = build_blast_radius(samples, facts.role_key_id, "session-token")
+    report = build_blast_radius(samples, facts.role_key_id, "session-token").to_json()
     chain = [(u["born"], u["credential"], u["depth"]) for u in report["upstream"]]
     assert chain == [(facts.role_key_id, facts.session_key_id, 0), (facts.session_key_id, facts.leaked_key.access_key_id, 1)]
     # Only the credential that made the key is likely compromised; the one before it is provenance.
     assert [u["likely_compromised"] for u in report["upstream"]] == [True, False]
     assert {c["target"] for c in each_target(report["containment"]) if c["action"] == "investigate-upstream"} == {facts.session_key_id}
-    assert build_blast_radius(samples, facts.leaked_key.access_key_id, "session-token")["upstream"] == []
+    assert build_blast_radius(samples, facts.leaked_key.access_key_id, "session-token").to_json()["upstream"] == []
 
 
 # ---------------------------------------------------------------------- cross account
@@ -257,24 +258,25 @@ def test_cross_account_findings_and_containment(cross: dict[str, Any]) -> None:
 
 def test_incident_filter_keeps_other_incidents_out(samples: Backend) -> None:
     # Under another incident's name the workshop key has no events at all.
-    other = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "cross-account")
+    typed = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "cross-account")
+    other = typed.to_json()
     assert other["timeline"] == [] and other["first_use"] is None
     assert other["found"] and not other["in_scope"]
-    assert any(line.startswith("No evidence of this key in this scope (incident cross-account)") for line in blast_radius_header(other))
-    everything = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, None)
-    assert len(everything["timeline"]) == len(build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "workshop")["timeline"])
+    assert any(line.startswith("No evidence of this key in this scope (incident cross-account)") for line in blast_radius_header(typed))
+    everything = build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, None).to_json()
+    assert len(everything["timeline"]) == len(build_blast_radius(samples, WORKSHOP.facts.leaked_key.access_key_id, "workshop").to_json()["timeline"])
 
 
 def test_an_unknown_key_is_reported_as_not_found(samples: Backend) -> None:
-    report = build_blast_radius(samples, "AKIAUNKNOWNUNKNOWN00", None)
+    report = build_blast_radius(samples, "AKIAUNKNOWNUNKNOWN00", None).to_json()
     assert not report["found"] and report["credentials"][0]["events"] == 0 and report["timeline"] == []
 
 
 def test_findings_over_a_whole_incident(samples: Backend) -> None:
-    found = build_findings(samples, "workshop")
+    found = to_json(build_findings(samples, "workshop"))
     assert {f["credential"] for f in found} >= {WORKSHOP.facts.leaked_key.access_key_id, WORKSHOP.facts.active_key.access_key_id}
     assert all(f["eventID"] for f in found)
-    impact = build_findings(samples, "workshop", "impact")
+    impact = to_json(build_findings(samples, "workshop", "impact"))
     assert impact and all("impact" in f["tactics"] for f in impact)
     assert not any(f["principal"] and f["principal"].startswith("service:") for f in found)
 
@@ -341,7 +343,7 @@ def real(samples: Backend, corpus: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.mark.corpus
 def test_invictus_blast_radius(real: Backend) -> None:
-    report = build_blast_radius(real, INVICTUS_KEY, "invictus-aws-dataset")
+    report = build_blast_radius(real, INVICTUS_KEY, "invictus-aws-dataset").to_json()
     assert report["identity"]["name"] == "bert-jan"
     created = {p["name"] for p in report["principals_created"]}
     assert {"stratus-red-team-nmfalu-gfjyeaypjt", "stratus-red-team-backdoor-u-user", "malicious-iam-user", "stratus-red-team-login-profile-user"} <= created
@@ -362,7 +364,7 @@ def test_invictus_blast_radius(real: Backend) -> None:
 
 @pytest.mark.corpus
 def test_sans_blast_radius(real: Backend) -> None:
-    report = build_blast_radius(real, SANS_LEAKED, "sans504-s3-ransomware-lab")
+    report = build_blast_radius(real, SANS_LEAKED, "sans504-s3-ransomware-lab").to_json()
     assert report["identity"]["name"] == "jmerckle"
     [escalation] = [f for f in report["findings"] if f["eventName"] == "PutUserPolicy"]
     assert (escalation["time"], escalation["category"], escalation["succeeded"]) == ("2021-07-29T13:06:49Z", "privilege-escalation", True)
@@ -378,7 +380,7 @@ def test_sans_blast_radius(real: Backend) -> None:
 @pytest.mark.parametrize("stem", sorted(STRATUS_ATTACK_EVENTS))
 def test_stratus_findings_carry_the_files_tactic(real: Backend, stem: str) -> None:
     tactic = stem.split(".")[1]
-    found = build_findings(real, stem)
+    found = to_json(build_findings(real, stem))
     for action in STRATUS_ATTACK_EVENTS[stem]:
         labelled = [f for f in found if f["action"] == action]
         assert labelled, f"{stem}: no finding for {action}"
@@ -394,6 +396,6 @@ def test_both_stores_give_the_same_report(falkordb_backend: FalkorDBBackend, neo
     for store in (falkordb_backend, neo4j_backend):
         # Loaded again under a name of its own: the same events, tagged with one more incident, whatever the store held.
         load_incident(store, SESSION, "equality", tmp_path / "rejects.jsonl")
-        reports.append(build_blast_radius(store, SESSION.facts.leaked_key.access_key_id, "equality"))
+        reports.append(build_blast_radius(store, SESSION.facts.leaked_key.access_key_id, "equality").to_json())
     assert reports[0]["credentials"] and reports[0]["findings"]
     assert json.dumps(reports[0], sort_keys=True) == json.dumps(reports[1], sort_keys=True)

@@ -52,7 +52,7 @@ def test_the_report_prints_the_stored_status(backend: Backend) -> None:
     stored = _stored(backend)
     statuses = set()
     for incident in (None, "workshop"):
-        report = build_blast_radius(backend, LEAKED, incident)
+        report = build_blast_radius(backend, LEAKED, incident).to_json()
         for credential in report["credentials"]:
             if credential["kind"] == "console-password":
                 continue

@@ -14,6 +14,7 @@ from keytrail.ingest import Ingest
 from keytrail.loaders.records import SourceRecord
 from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.containment import each_target
+from keytrail.report.model import BlastRadius
 from keytrail.report.render import blast_radius_header
 from keytrail.sample.routine import routine_key_incident
 
@@ -25,14 +26,19 @@ BY_ID = {r["eventID"]: r for r in INCIDENT.records}
 
 
 @pytest.fixture(scope="module")
-def report(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def typed(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> BlastRadius:
     items = [SourceRecord("sample:routine", index, record) for index, record in enumerate(INCIDENT.records)]
     summary = Ingest(backend, INCIDENT.name, rejects_path=tmp_path_factory.mktemp("rejects") / "r.jsonl").run(items, ["sample:routine"])
     assert summary.ok and summary.balanced
     return build_blast_radius(backend, FACTS.leaked_key.access_key_id, INCIDENT.name)
 
 
-def test_the_attackers_first_use_is_the_first_call_from_a_new_address(report: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def report(typed: BlastRadius) -> dict[str, Any]:
+    return typed.to_json()
+
+
+def test_the_attackers_first_use_is_the_first_call_from_a_new_address(report: dict[str, Any], typed: BlastRadius) -> None:
     assert report["first_use"]["eventID"] == FACTS.first_event_id
     attacker = report["attacker_first_use"]
     assert attacker["heuristic"] is True
@@ -41,7 +47,7 @@ def test_the_attackers_first_use_is_the_first_call_from_a_new_address(report: di
     # The routine it was measured against is every earlier call of the key.
     earlier = [r for r in INCIDENT.records if r["userIdentity"].get("accessKeyId") == FACTS.leaked_key.access_key_id and r["eventTime"] < attacker["time"]]
     assert attacker["routine_events"] == len(earlier)
-    assert any(line.startswith("Attacker's first use (heuristic):") for line in blast_radius_header(report))
+    assert any(line.startswith("Attacker's first use (heuristic):") for line in blast_radius_header(typed))
 
 
 def test_routine_calls_are_findings_only_with_a_reason(report: dict[str, Any]) -> None:
@@ -57,13 +63,13 @@ def test_routine_calls_are_findings_only_with_a_reason(report: dict[str, Any]) -
     assert set(ci_identity) <= set(found)
 
 
-def test_aws_quarantine_is_the_detection_anchor_not_a_finding(report: dict[str, Any]) -> None:
+def test_aws_quarantine_is_the_detection_anchor_not_a_finding(report: dict[str, Any], typed: BlastRadius) -> None:
     [anchor] = report["detection"]
     assert (anchor["eventID"], anchor["policy"], anchor["principal"]) == (FACTS.quarantine_event_id, FACTS.quarantine_policy, FACTS.user_arn)
     assert FACTS.quarantine_event_id not in {f["eventID"] for f in report["findings"]}
     # Nothing tells the responder to take AWS's quarantine off.
     assert not [t for t in each_target(report["containment"]) if FACTS.quarantine_policy in t["detail"]]
-    assert any(line.startswith(f"Detected: AWS quarantined {FACTS.user_arn}") for line in blast_radius_header(report))
+    assert any(line.startswith(f"Detected: AWS quarantined {FACTS.user_arn}") for line in blast_radius_header(typed))
 
 
 def test_containment_names_every_running_instance_and_never_an_event(report: dict[str, Any]) -> None:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keytrail.report.attack import TACTIC_ORDER, load_mapping
-from keytrail.report.blast_radius import _rank_pivots, attacker_first_use
 from keytrail.report.containment import containment_actions, each_target
 from keytrail.report.findings import ROUTINE_ACTIONS, describe, group_by_credential, label_events, made_by_aws, make_finding
+from keytrail.report.heuristics import attacker_first_use, rank_pivots
+from keytrail.report.model import BlastRadius, Credential, Evidence, FirstUse, Identity, Pivot, PrincipalCreated, TimelineEvent, Upstream, to_json
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown
 from keytrail.rules.policy import quarantine_policy
 
@@ -43,13 +44,13 @@ def test_the_mapping_labels_actions_with_a_primary_tactic() -> None:
 def test_failed_calls_are_findings_of_intent() -> None:
     finding = make_finding(row(succeeded=False, errorCode="AccessDenied", eventName="StopLogging", action="cloudtrail:StopLogging"), load_mapping())
     assert finding is not None
-    assert (finding["succeeded"], finding["category"], finding["errorCode"]) == (False, "defense-evasion", "AccessDenied")
+    assert (finding.succeeded, finding.category, finding.errorCode) == (False, "defense-evasion", "AccessDenied")
     assert make_finding(row(action="iam:NoSuchCall"), load_mapping()) is None
 
 
 def test_events_are_labelled_in_time_order() -> None:
     found = label_events([row(eventID="b", eventTime="2026-01-07T03:00:00Z"), row(eventID="a"), row(eventID="x", action="unmapped:Call")])
-    assert [f["eventID"] for f in found] == ["a", "b"]
+    assert [f.eventID for f in found] == ["a", "b"]
 
 
 def test_notes_say_what_a_call_asked_for() -> None:
@@ -63,8 +64,28 @@ def test_notes_say_what_a_call_asked_for() -> None:
     assert describe("GetCallerIdentity", None) is None and describe("ListUsers", "not json") is None
 
 
-def cred(cred_id: str, kind: str, status: str, **extra: Any) -> dict[str, Any]:
-    return {"id": cred_id, "kind": kind, "status": status, "owner": "arn:aws:iam::1:user/u", "born_event": "b", "expires": None} | extra
+def cred(cred_id: str, kind: str, status: str, **extra: Any) -> Credential:
+    fields: dict[str, Any] = {
+        "owner": "arn:aws:iam::1:user/u",
+        "owner_type": "IAMUser",
+        "account": "1",
+        "session_of": None,
+        "born_by": "CreateAccessKey",
+        "born_at": "t",
+        "born_event": "b",
+        "parent": None,
+        "events": 0,
+        "first_use": None,
+        "last_use": None,
+        "status_at": None,
+        "status_event": None,
+        "expires": None,
+    }
+    return Credential(id=cred_id, kind=kind, status=status, **(fields | extra))
+
+
+def created(arn: str, deleted: bool) -> PrincipalCreated:
+    return PrincipalCreated(arn, arn.rsplit("/", 1)[-1], arn, "IAMUser", "1", "AKIA1", "t", "c", deleted, "t" if deleted else None, 0)
 
 
 def test_containment_from_statuses_and_successful_calls() -> None:
@@ -90,23 +111,20 @@ def test_containment_from_statuses_and_successful_calls() -> None:
             cred("ASIA2", "temporary", "expired"),
             cred("arn:aws:iam::1:user/x/login-profile", "console-password", "active", owner="arn:aws:iam::1:user/x"),
         ],
-        principals_created=[
-            {"id": "arn:aws:iam::1:user/x", "arn": "arn:aws:iam::1:user/x", "type": "IAMUser", "by": "AKIA1", "at": "t", "deleted": False},
-            {"id": "arn:aws:iam::1:user/gone", "arn": "arn:aws:iam::1:user/gone", "type": "IAMUser", "by": "AKIA1", "at": "t", "deleted": True},
-        ],
+        principals_created=[created("arn:aws:iam::1:user/x", False), created("arn:aws:iam::1:user/gone", True)],
         findings=[f for f in (attach, denied, read_a, read_b) if f],
-        upstream=[{"credential": "AKIA0", "eventName": "CreateAccessKey", "eventID": "u1"}],
+        upstream=[Upstream("AKIA0", None, None, "AKIA1", 0, "CreateAccessKey", "u1", "t", "1", True)],
         revoke_before="2026-01-07T23:00:00Z",
     )
-    pairs = [(a["action"], t["target"]) for a in actions for t in a["targets"]]
+    pairs = [(a.action, t.target) for a in actions for t in a.targets]
     assert pairs[0] == ("deactivate-and-delete-key", "AKIA2")
     assert ("deactivate-and-delete-key", "AKIA1") not in pairs
     assert ("delete-login-profile", "arn:aws:iam::1:user/x") in pairs
-    [revoke] = [t for a in actions if a["action"] == "revoke-sessions" for t in a["targets"]]
-    assert revoke["target"] == "arn:aws:iam::1:role/r" and "aws:TokenIssueTime is before 2026-01-07T23:00:00Z" in revoke["detail"]
+    [revoke] = [t for a in actions if a.action == "revoke-sessions" for t in a.targets]
+    assert revoke.target == "arn:aws:iam::1:role/r" and "aws:TokenIssueTime is before 2026-01-07T23:00:00Z" in revoke.detail
     assert ("delete-user", "arn:aws:iam::1:user/x") in pairs and ("delete-user", "arn:aws:iam::1:user/gone") not in pairs
     assert ("detach-policy", "arn:aws:iam::1:user/x") in pairs
-    assert not any(a["action"] == "re-enable-logging" for a in actions), "a failed StopLogging changed nothing"
+    assert not any(a.action == "re-enable-logging" for a in actions), "a failed StopLogging changed nothing"
     assert pairs.count(("review-bucket", "arn:aws:s3:::bucket")) == 1
     assert ("investigate-upstream", "AKIA0") in pairs
 
@@ -123,31 +141,40 @@ def test_findings_grouped_by_credential_non_discovery_first() -> None:
         mapping,
     )
     groups = group_by_credential(found)
-    assert [g["credential"] or g["principal"] for g in groups][:2] == ["AKIALOUD", "arn:aws:iam::1:user/console"]
-    quiet = next(g for g in groups if g["credential"] == "AKIAQUIET")
-    assert quiet["tactics"] == {"discovery": 2} and quiet["findings"] == 2
-    console = next(g for g in groups if g["credential"] is None)
-    assert console["failed"] == 1
+    assert [g.credential or g.principal for g in groups][:2] == ["AKIALOUD", "arn:aws:iam::1:user/console"]
+    quiet = next(g for g in groups if g.credential == "AKIAQUIET")
+    assert quiet.tactics == {"discovery": 2} and quiet.findings == 2
+    console = next(g for g in groups if g.credential is None)
+    assert console.failed == 1
 
 
 def test_markdown_has_every_section_and_escapes_cells() -> None:
-    report: dict[str, Any] = {
-        "key": "AKIA1",
-        "found": True,
-        "incident": None,
-        "evidence": {"last_event": "b", "store_events": 3},
-        "identity": {"type": "IAMUser", "name": "u", "arn": "arn:aws:iam::1:user/u", "account": "1"},
-        "first_use": {"time": "t", "eventName": "GetCallerIdentity", "eventID": "e", "sourceIPAddress": "ip"},
-        "credentials": [cred("AKIA1", "long-term", "active", born_by=None, born_at=None, parent=None, events=1, status_at=None)],
-        "upstream": [],
-        "principals_created": [],
-        "findings": [make_finding(row(requestParameters=None, target="a|b"), load_mapping())],
-        "sleepers": [],
-        "still_active": ["AKIA1"],
-        "pivots": [],
-        "containment": [],
-        "timeline": [{"time": "t", "credential": "AKIA1", "eventName": "GetCallerIdentity", "succeeded": True, "errorCode": None, "eventID": "e1"}],
-    }
+    finding = make_finding(row(requestParameters=None, target="a|b"), load_mapping())
+    assert finding is not None
+    report = BlastRadius(
+        key="AKIA1",
+        found=True,
+        in_scope=True,
+        incident=None,
+        evidence=Evidence("b", 3),
+        identity=Identity("IAMUser", "u", "arn:aws:iam::1:user/u", "1", None),
+        first_use=FirstUse("t", "GetCallerIdentity", "e", "ip", True),
+        attacker_first_use=None,
+        detection=[],
+        credentials=[cred("AKIA1", "long-term", "active", born_by=None, born_at=None, events=1)],
+        principals_created=[],
+        upstream=[],
+        findings=[finding],
+        sleepers=[],
+        still_active=["AKIA1"],
+        doors=[],
+        open_doors=[],
+        instance_credentials_outside=[],
+        pivots=[],
+        containment=[],
+        timeline=[TimelineEvent("t", "GetCallerIdentity", "AKIA1", "e1", True, None, None, "ip", "1")],
+        window=None,
+    )
     text = markdown(blast_radius_header(report), blast_radius_sections(report))
     for title in ("Credentials", "Upstream", "Principals created", "Findings", "Sleepers", "Pivots (heuristic)", "Containment", "Timeline"):
         assert f"## {title}" in text
@@ -210,12 +237,12 @@ def test_routine_calls_need_a_reason_and_say_it() -> None:
     put = {"eventName": "PutObject", "action": "s3:PutObject", "target": "arn:aws:s3:::b/k"}
     assert "s3:PutObject" in ROUTINE_ACTIONS and make_finding(row(**put), mapping) is None
     kept = make_finding(row(**put, reason="made with a derived credential"), mapping)
-    assert kept is not None and kept["routine"] and kept["reason"] == "made with a derived credential"
+    assert kept is not None and kept.routine and kept.reason == "made with a derived credential"
     tool = make_finding(row(**put, userAgent="aws-cli/2.17 md/distrib#kali.2024"), mapping)
-    assert tool is not None and tool["reason"] == "user agent of an attack tool (kali)"
+    assert tool is not None and tool.reason == "user agent of an attack tool (kali)"
     # A call that is not routine needs no reason.
     plain = make_finding(row(eventName="StopLogging", action="cloudtrail:StopLogging"), mapping)
-    assert plain is not None and plain["reason"] is None and not plain["routine"]
+    assert plain is not None and plain.reason is None and not plain.routine
 
 
 def test_details_that_make_a_finding_dangerous() -> None:
@@ -265,9 +292,10 @@ def _calls(spec: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
 def test_the_attackers_first_use_needs_routine_before_it() -> None:
     routine = [(h, "10.0.0.1", "ci") for h in range(0, 48, 8)]
     found = attacker_first_use(_calls([*routine, (50, "10.0.0.1", "ci"), (51, "203.0.113.5", "ci"), (52, "203.0.113.5", "kali")]))
-    assert found is not None and found["eventID"] == "e007" and found["routine_addresses"] == ["10.0.0.1"] and found["routine_events"] == 7
+    assert found is not None and (found.eventID, found.routine_addresses, found.routine_events) == ("e007", ["10.0.0.1"], 7)
     # A new agent alone counts too.
-    assert (attacker_first_use(_calls([*routine, (60, "10.0.0.1", "other")])) or {}).get("eventID") == "e006"
+    agent = attacker_first_use(_calls([*routine, (60, "10.0.0.1", "other")]))
+    assert agent is not None and agent.eventID == "e006"
     # Too few calls, or too short a history: no routine, no second first use.
     assert attacker_first_use(_calls([*routine[:4], (60, "203.0.113.5", "kali")])) is None
     assert attacker_first_use(_calls([(h, "10.0.0.1", "ci") for h in range(6)] + [(7, "203.0.113.5", "kali")])) is None
@@ -276,14 +304,12 @@ def test_the_attackers_first_use_needs_routine_before_it() -> None:
 
 
 def test_pivots_sharing_address_and_agent_rank_first() -> None:
-    pivots = [
-        {"via": "source-ip", "value": "1.1.1.1", "credential": "A", "principal": None},
-        {"via": "source-ip", "value": "2.2.2.2", "credential": "B", "principal": None},
-        {"via": "user-agent", "value": "ua", "credential": "B", "principal": None},
-    ]
-    ranked = _rank_pivots(pivots)
-    assert [(p["credential"], p["via"]) for p in ranked] == [("B", "source-ip"), ("B", "user-agent"), ("A", "source-ip")]
-    assert ranked[0]["shares"] == ["source-ip", "user-agent"] and ranked[2]["shares"] == ["source-ip"]
+    def pivot(via: str, value: str, credential: str) -> Pivot:
+        return Pivot(via, value, credential, None, None, 1, "t", "t", [])
+
+    ranked = rank_pivots([pivot("source-ip", "1.1.1.1", "A"), pivot("source-ip", "2.2.2.2", "B"), pivot("user-agent", "ua", "B")])
+    assert [(p.credential, p.via) for p in ranked] == [("B", "source-ip"), ("B", "user-agent"), ("A", "source-ip")]
+    assert ranked[0].shares == ["source-ip", "user-agent"] and ranked[2].shares == ["source-ip"]
 
 
 # ------------------------------------------------------------------ containment rows
@@ -307,13 +333,13 @@ def test_containment_groups_repeated_actions_and_names_targets_never_events() ->
     actions = containment_actions(
         credentials=[], principals_created=[], findings=[f for f in (*reads, run, stop) if f], upstream=[], revoke_before=None, targets=targets
     )
-    by_action = {a["action"]: a for a in actions}
+    by_action = {a.action: a for a in actions}
     assert len(by_action) == len(actions)
-    assert [t["target"] for t in by_action["rotate-secret"]["targets"]] == ["arn:s:0", "arn:s:1", "arn:s:2"]
+    assert [t.target for t in by_action["rotate-secret"].targets] == ["arn:s:0", "arn:s:1", "arn:s:2"]
     # Every instance of the launch that the evidence does not show terminated; none named by its eventID.
-    assert [t["target"] for t in by_action["terminate-instances"]["targets"]] == ["arn:i/1", "arn:i/3"]
-    assert [t["target"] for t in by_action["re-enable-detection"]["targets"]] == ["account 111122223333"]
-    assert not {t["target"] for t in each_target(actions)} & {"r0", "r1", "r2", "run", "stop"}
+    assert [t.target for t in by_action["terminate-instances"].targets] == ["arn:i/1", "arn:i/3"]
+    assert [t.target for t in by_action["re-enable-detection"].targets] == ["account 111122223333"]
+    assert not {t["target"] for t in each_target(to_json(actions))} & {"r0", "r1", "r2", "run", "stop"}
     # A call whose every target is gone needs nothing.
     gone = {"run": [{"targetArn": "arn:i/1", "deleted": "t e"}]}
     assert containment_actions(credentials=[], principals_created=[], findings=[run] if run else [], upstream=[], revoke_before=None, targets=gone) == []

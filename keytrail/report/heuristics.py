@@ -1,0 +1,112 @@
+"""The report's heuristics: leads a responder checks, each marked as one where the report shows it.
+
+* the attacker's first use of a key that was in routine use before;
+* why a routine call of the blast radius is worth a look;
+* pivots ranked by what they share with the blast radius;
+* instance credentials used outside their instance.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keytrail.report.model import AttackerFirstUse, Credential, InstanceCredentialsOutside, Pivot, TimelineEvent
+
+#: Routine use before an attacker's first use: at least this many calls of the key over at least this long.
+ROUTINE_MIN_EVENTS = 5
+ROUTINE_MIN_SPAN = timedelta(hours=24)
+
+
+def _parse(when: str) -> datetime:
+    return datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def aws_address(address: str | None) -> bool:
+    """AWS's own names in ``sourceIPAddress`` (``AWS Internal``, service hosts): nobody's address."""
+    return not address or address == "AWS Internal" or address.endswith(".amazonaws.com")
+
+
+def attacker_first_use(events: list[dict[str, Any]]) -> AttackerFirstUse | None:
+    """Where the key's own use was routine for a while, the first call from a new address or user agent.
+
+    ``events`` are the key's calls in time order (``eventTime``, ``sourceIPAddress``, ``userAgent``...). Routine
+    use is at least :data:`ROUTINE_MIN_EVENTS` calls over at least :data:`ROUTINE_MIN_SPAN` (e.g. a CI job for
+    days); the first later call from an address or a user agent that routine never used is reported as the
+    attacker's first use, next to the key's first use. ``None`` when the evidence shows no such routine: then the
+    key's first use is the only first use there is. AWS's own addresses are not an address of the owner's or the
+    attacker's.
+    """
+    addresses: set[str] = set()
+    agents: set[str] = set()
+    start: datetime | None = None
+    for count, event in enumerate(e for e in events if not aws_address(e.get("sourceIPAddress"))):
+        when = _parse(event["eventTime"])
+        start = start or when
+        address, agent = event["sourceIPAddress"], event.get("userAgent") or ""
+        if count >= ROUTINE_MIN_EVENTS and when - start >= ROUTINE_MIN_SPAN and (address not in addresses or agent not in agents):
+            new = [f"address {address}"] * (address not in addresses) + [f"user agent {agent}"] * (agent not in agents)
+            return AttackerFirstUse(
+                time=event["eventTime"],
+                eventName=event["eventName"],
+                eventID=event["eventID"],
+                sourceIPAddress=address,
+                userAgent=agent or None,
+                routine_events=count,
+                routine_since=_iso(start),
+                routine_addresses=sorted(addresses),
+                routine_agents=sorted(agents),
+                reason=f"first call from {' and '.join(new)}, after {count} calls since {_iso(start)} from "
+                f"{len(addresses)} address(es) and {len(agents)} user agent(s)",
+            )
+        addresses.add(address)
+        agents.add(agent)
+    return None
+
+
+def finding_reason(row: dict[str, Any], key: str, attacker: AttackerFirstUse | None) -> str | None:
+    """Why a blast-radius call is the attacker's: the credential it was made with, or an address or agent the owner's routine never used."""
+    if row["credential"] != key:
+        return f"made with {row['credential']}, which the blast radius derived from the key"
+    if attacker is None:
+        return "made with the key, which shows no routine use before"
+    new = [f"address {row['sourceIPAddress']}"] * (row.get("sourceIPAddress") not in attacker.routine_addresses)
+    new += [f"user agent {row.get('userAgent')}"] * ((row.get("userAgent") or "") not in attacker.routine_agents)
+    if new and not aws_address(row.get("sourceIPAddress")):
+        return f"made with the key from {' and '.join(new)}, which its routine use never used (heuristic)"
+    return None
+
+
+def rank_pivots(pivots: list[Pivot]) -> list[Pivot]:
+    """A party that shares both an address and a user agent with the blast radius ranks above one sharing only one."""
+    shares: dict[tuple[str, str], set[str]] = {}
+    for p in pivots:
+        shares.setdefault((str(p.credential), str(p.principal)), set()).add(p.via)
+    for p in pivots:
+        p.shares = sorted(shares[(str(p.credential), str(p.principal))])
+    return sorted(pivots, key=lambda p: (-len(p.shares), p.via, p.value, str(p.credential), str(p.principal)))
+
+
+def instance_credentials_outside(credentials: list[Credential], timeline: list[TimelineEvent]) -> list[InstanceCredentialsOutside]:
+    """EC2 instance-role sessions (named after the instance) used from an address another credential of the blast radius used.
+
+    The instance's own calls come from the instance; the attacker's from the addresses their other
+    credentials use. The same address on both sides means the instance credentials left the instance
+    (GuardDuty's InstanceCredentialExfiltration, found from the evidence alone).
+    """
+    instance_keys = {c.id: c for c in credentials if str(c.session_name or "").startswith("i-")}
+    if not instance_keys:
+        return []
+    others = {t.sourceIPAddress for t in timeline if t.credential not in instance_keys and t.sourceIPAddress}
+    found: dict[str, InstanceCredentialsOutside] = {}
+    for event in timeline:
+        if event.credential in instance_keys and event.sourceIPAddress in others:
+            entry = found.setdefault(event.credential, InstanceCredentialsOutside(event.credential, str(instance_keys[event.credential].session_name), [], []))
+            if event.sourceIPAddress not in entry.addresses:
+                entry.addresses.append(event.sourceIPAddress)
+            entry.events.append(event.eventID)
+    return list(found.values())
