@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from keytrail.cli.output import print_json
-from keytrail.cli.settings import open_store, settings_of
-from keytrail.graph.runner import run_query
+from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown, print_sections, report_console
 
@@ -27,11 +26,7 @@ def blast_radius(
     if as_json and as_markdown:
         raise typer.BadParameter("choose one of --json and --markdown")
     with open_store(settings_of(ctx)) as backend:
-        if incident is not None:
-            known = [row["incident"] for row in run_query(backend, "incident-names")]
-            if incident not in known:
-                typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(known) or 'none'}", err=True)
-                raise typer.Exit(1)
+        require_incident(backend, incident)
         report = build_blast_radius(backend, key.strip(), incident)
     if as_json:
         print_json(report.to_json())

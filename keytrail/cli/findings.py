@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from keytrail.cli.output import print_json
-from keytrail.cli.settings import open_store, settings_of
+from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.report.attack import TACTIC_ORDER
 from keytrail.report.findings import build_findings, group_by_credential
 from keytrail.report.model import to_json
@@ -21,10 +21,11 @@ def findings(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of finding objects.")] = False,
 ) -> None:
     """Every event with an ATT&CK label, failed attempts included, grouped by the credential that made it:
-    which keys to start a blast radius from."""
+    which keys to start a blast radius from. Exits 1 if the incident does not exist."""
     if category is not None and category not in TACTIC_ORDER:
         raise typer.BadParameter(f"unknown tactic {category!r}; one of {', '.join(TACTIC_ORDER)}", param_hint="--category")
     with open_store(settings_of(ctx)) as backend:
+        require_incident(backend, incident)
         found = build_findings(backend, incident, category)
     if as_json:
         print_json(to_json(found))

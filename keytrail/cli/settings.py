@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
+from keytrail.graph.runner import run_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +52,13 @@ def open_store(settings: Settings) -> Iterator[Backend]:
 def make_settings(uri: str | None, username: str | None, password: str | None, database: str, home: Path | None) -> Settings:
     neo4j = Neo4jSettings(uri, username, password, database) if uri else None
     return Settings(neo4j, home or default_home())
+
+
+def require_incident(backend: Backend, incident: str | None) -> None:
+    """Exit 1 with the known incidents when ``incident`` is not in the store (``None``: the whole store, always fine)."""
+    if incident is None:
+        return
+    known = [row["incident"] for row in run_query(backend, "incident-names")]
+    if incident not in known:
+        typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(known) or 'none'}", err=True)
+        raise typer.Exit(1)

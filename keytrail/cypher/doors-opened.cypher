@@ -20,7 +20,7 @@ WHERE x.eventID <> e.eventID AND type(change) IN ['DELETED', 'MODIFIED', 'CREATE
 WITH k, e, o, t, x, change, x.eventTime >= e.eventTime AS later
 ORDER BY x.eventTime, x.eventID
 WITH k, e, o, t, collect(CASE WHEN x IS NULL OR NOT later THEN null ELSE {verb: type(change), time: x.eventTime, eventID: x.eventID, eventName: x.eventName,
-                                                          edge: properties(change)} END) AS changes
+                                                          edge: properties(change), requestParameters: x.requestParameters} END) AS changes
 // properties() rather than o.sessionName, o.url, ...: a door's detail differs by kind, and Neo4j warns of every
 // property key that no edge in the store carries yet.
 RETURN k.accessKeyId AS credential, e.eventID AS eventID, e.eventTime AS eventTime, e.eventName AS eventName,

@@ -1,9 +1,9 @@
-// Purpose: What decides each key's status (keytrail/model/status.py): its kind and owner, and every change of its
-//          state (DELETED / DEACTIVATED / ACTIVATED, by anyone) and of its owner's (the owner deleted), in the whole
-//          store. Read by each load, which stores the status on the key.
+// Purpose: What decides each key's status (keytrail/model/status.py): its kind and owner, every change of its state
+//          (DELETED / DEACTIVATED / ACTIVATED, by anyone), its owner's deletions, and for a role session the deletions of
+//          its role, in the whole store. Read by each load, which stores the status on the key.
 // Parameters:
 //   $keys: list<string> — access key ids
-// Returns: credential, kind, ownerType, changes, ownerDeletions
+// Returns: credential, kind, ownerType, changes, ownerDeletions, roleDeletions
 UNWIND $keys AS id
 MATCH (k:AccessKey {accessKeyId: id})
 OPTIONAL MATCH (k)-[:BELONGS_TO]->(candidate:Principal)
@@ -17,6 +17,8 @@ WITH k, o, x, s
 ORDER BY x.eventTime, x.eventID
 WITH k, o, collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(s), time: x.eventTime, eventID: x.eventID} END) AS changes
 OPTIONAL MATCH (d:Event)-[:DELETED]->(o)
-RETURN k.accessKeyId AS credential, k.kind AS kind, o.type AS ownerType, changes,
-       collect(CASE WHEN d IS NULL THEN null ELSE {time: d.eventTime, eventID: d.eventID} END) AS ownerDeletions
+WITH k, o, changes, collect(CASE WHEN d IS NULL THEN null ELSE {time: d.eventTime, eventID: d.eventID} END) AS ownerDeletions
+OPTIONAL MATCH (o)-[:SESSION_OF]->(role:Principal)<-[:DELETED]-(r:Event)
+RETURN k.accessKeyId AS credential, k.kind AS kind, o.type AS ownerType, changes, ownerDeletions,
+       collect(CASE WHEN r IS NULL THEN null ELSE {time: r.eventTime, eventID: r.eventID} END) AS roleDeletions
 ORDER BY credential

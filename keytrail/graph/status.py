@@ -27,7 +27,7 @@ def settle_key_statuses(backend: Backend, writer: GraphWriter, page: int = PAGE)
             return decided
         rows = []
         for facts in run_query(backend, "key-status-facts", {"keys": keys}):
-            status = decided_status(facts["kind"], facts["ownerType"], facts["changes"], facts["ownerDeletions"])
+            status = decided_status(facts["kind"], facts["ownerType"], facts["changes"], facts["ownerDeletions"], facts["roleDeletions"])
             rows.append({"accessKeyId": facts["credential"], "status": status.status, "statusAt": status.at, "statusEventID": status.event_id})
         writer.write("set_key_status", rows)
         decided += len(rows)

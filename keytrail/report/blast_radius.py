@@ -301,6 +301,7 @@ def _upstream(scope: _Scope) -> list[Upstream]:
         Upstream(
             credential=row["credential"],
             principal=row["principal"],
+            principal_name=row["principalName"],
             principal_type=row["principalType"],
             born=row["born"],
             depth=row["depth"],
@@ -309,7 +310,8 @@ def _upstream(scope: _Scope) -> list[Upstream]:
             time=row["eventTime"],
             account=row["account"],
             # Only the credential that made the key itself is likely compromised; deeper levels are provenance to review.
-            likely_compromised=row["depth"] == 0,
+            # An AWS service that minted a session (EC2, Lambda) signed with no key of its own: nothing to compromise.
+            likely_compromised=row["depth"] == 0 and row["credential"] is not None and row["principalType"] != "AWSService",
         )
         for row in run_query(scope.backend, "key-upstream", {"key": scope.key, "incident": scope.incident})
     ]
@@ -404,6 +406,7 @@ def _pivots(scope: _Scope, principals: list[str], shared: list[str], window: Win
 
 def _containment(
     scope: _Scope,
+    ours: set[str],
     credentials: list[Credential],
     created: list[PrincipalCreated],
     findings: list[Finding],
@@ -423,6 +426,7 @@ def _containment(
         revoke_before=revoke_before,
         doors=doors,
         targets=targets,
+        ours=ours,
     )
 
 
@@ -458,12 +462,14 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     first = root_events[0] if root_events else None
 
     # 4. findings, with the owner's routine told apart from the attacker's calls
-    attacker = attacker_first_use([r for r in events if r["credential"] == key])
+    upstream = _upstream(scope)
+    # A session AWS minted for a service (a function's, an instance's): the service's own calls are its routine.
+    issued_to = next((u.principal_name for u in upstream if u.depth == 0 and u.principal_type == "AWSService"), None)
+    attacker = attacker_first_use([r for r in events if r["credential"] == key], issued_to)
     findings = _findings(rows, key, attacker)
 
-    # 5. principals created, upstream, sleepers, doors
+    # 5. principals created, sleepers, doors
     created, created_rows = _principals_created(scope)
-    upstream = _upstream(scope)
     sleepers = _sleepers(credentials, created)
     revoke_before = max([end or ""] + [c.born_at or "" for c in credentials]) or None
     door_report = _door_report(doors, credentials, revoke_before)
@@ -482,7 +488,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     pivots = _pivots(scope, principal_ids, shared, window, store_events) if window else []
 
     # 7. containment
-    containment = _containment(scope, credentials, created, findings, upstream, door_report, revoke_before)
+    containment = _containment(scope, {t.eventID for t in timeline}, credentials, created, findings, upstream, door_report, revoke_before)
 
     identity = identity_rows[0] if identity_rows else {}
     return BlastRadius(

@@ -96,6 +96,19 @@ SUMMARIES: dict[str, str] = {
     "delete-user": "delete these users after removing their keys, passwords and policies",
     "delete-role": "delete these roles after revoking their sessions",
     "investigate-upstream": "these credentials made the key: treat them as compromised",
+    # What shuts an open door (keytrail/report/doors.door_actions).
+    "restore-trust-policy": "remove the admitted principals from these roles' trust policies",
+    "detach-policy": "detach these policies the attacker attached",
+    "delete-inline-policy": "delete these inline policies the attacker wrote",
+    "delete-function": "delete or restore these functions and revoke their roles' sessions",
+    "remove-permission": "remove the statements that admit outsiders from these resource policies",
+    "delete-function-url": "delete these unauthenticated function URLs",
+    "isolate-instance": "isolate or terminate these instances and revoke their roles' sessions",
+    "delete-permission-set": "delete these Identity Center permission sets and their assignments",
+    "delete-account-assignment": "delete these Identity Center account assignments",
+    "delete-identity-center-user": "delete these Identity Center users and sign out their sessions",
+    "delete-trust-anchor": "delete these IAM Roles Anywhere trust anchors and profiles",
+    "review-door": "review these doors",
     "re-enable-logging": "restore the logging these calls stopped, deleted or changed",
     "re-enable-detection": "restore the detection these calls switched off or changed",
     "review-bucket": "review what was changed, read, written or deleted in these buckets",
@@ -106,7 +119,7 @@ SUMMARIES: dict[str, str] = {
     "review-function": "restore these functions' code, configuration and permissions",
     "review-instance": "check these instances' user data, attributes and metadata options",
     "review-backups": "backups were deleted: check what remains",
-} | {action: text for action, text in CALL_RULES.values() if sum(a == action for a, _ in CALL_RULES.values()) == 1}
+} | {action: text for action, text in CALL_RULES.values() if len({t for a, t in CALL_RULES.values() if a == action}) == 1}
 
 
 def _bucket_of(target: str) -> str:
@@ -116,12 +129,23 @@ def _bucket_of(target: str) -> str:
     return target
 
 
-def _call_targets(finding: Finding, targets: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """What a successful call acted on and the evidence does not show deleted since: ARNs or ids, never eventIDs."""
+def _needs_action(row: dict[str, Any], ours: set[str]) -> bool:
+    """A target needs the call's action unless the evidence shows it gone since, or it was the attacker's own and is gone.
+
+    A trail the attacker deleted still needs re-creating; a flow log the attacker created and then deleted does not.
+    """
+    if row.get("deleted"):
+        return False
+    made_by = str(row.get("created") or "").split(" ", 1)[-1]
+    return not (row.get("deletes") and made_by in ours)
+
+
+def _call_targets(finding: Finding, targets: dict[str, list[dict[str, Any]]], ours: set[str]) -> list[str]:
+    """What a successful call acted on and still needs its action: ARNs or ids, never eventIDs."""
     rows = targets.get(finding.eventID)
     # No row for the event (it reached no Resource or Principal, e.g. a ConsoleLogin): its own target, if any.
     own = [finding.target] if finding.target else []
-    found = own if rows is None else [row["targetArn"] for row in rows if not row.get("deleted")]
+    found = own if rows is None else [row["targetArn"] for row in rows if _needs_action(row, ours)]
     if finding.action.startswith("s3:"):
         found = [_bucket_of(t) for t in found]
     if not found and rows is None and finding.account:
@@ -139,6 +163,7 @@ def containment_actions(
     revoke_before: str | None,
     doors: Iterable[DoorEntry] = (),
     targets: dict[str, list[dict[str, Any]]] | None = None,
+    ours: Iterable[str] = (),
 ) -> list[ContainmentAction]:
     """The actions a responder should take, most urgent first: one row per kind of action with every target it applies to.
 
@@ -151,6 +176,7 @@ def containment_actions(
         doors: The doors the blast radius opened; each open one carries the actions that shut it.
         targets: eventID → the ``event-targets`` rows of that event (everything it acted on, and later deletions).
             An event with no entry falls back to the finding's own target.
+        ours: The eventIDs of the blast radius: what they created and is gone needs nothing.
 
     Returns:
         One action per kind, in order of urgency; a target appears once per action.
@@ -170,6 +196,7 @@ def containment_actions(
 
     creds = list(credentials)
     created = list(principals_created)
+    mine = set(ours)
     door_targets: set[str] = set()
     for door in doors:
         for shut in door.actions:
@@ -211,7 +238,7 @@ def containment_actions(
         if rule is None or not finding.succeeded:
             continue
         detail = rule[1] + (f": {finding.detail}" if finding.detail else "")
-        for target in _call_targets(finding, targets or {}):
+        for target in _call_targets(finding, targets or {}, mine):
             # A door's own action already says how to shut what this call opened.
             if target not in gone and target not in door_targets:
                 add(rule[0], target, detail, finding.eventID)

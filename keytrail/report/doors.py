@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keytrail.rules import policy
+from keytrail.rules.doors import identity_center
 
 #: Door targets that are principals: their own sessions and keys come through the door.
 _PRINCIPAL_TYPES = ("IAMUser", "IAMRole", "FederatedUser", "Root", "AssumedRole")
@@ -47,7 +48,7 @@ def door_query(door: Door) -> dict[str, Any]:
     """How the sessions of a door are found: the principal it opened, or sessions by name, role prefix and account."""
     principal = door.target if door.target_type in _PRINCIPAL_TYPES else None
     # Identity Center provisions its roles in the accounts a permission set is assigned to, not where it was made.
-    local = not door.kind.startswith("sso-")
+    local = not identity_center(door.kind)
     account = door.detail.get("targetAccount") or (door.account if local and principal is None else None)
     return {
         "door": door.id,
@@ -68,6 +69,10 @@ def door_status(door: Door, session_status: dict[str, str]) -> tuple[str, dict[s
             admitted = policy.admitted_principals(policy.document(change["policyDocument"]))
             if door.external and not set(door.external) & set(admitted):
                 return "closed", change
+        removed = str(change.get("eventName") or "").startswith("RemovePermission") and change.get("statementId") is not None
+        if door.kind == "resource-policy" and removed and change.get("statementId") == door.detail.get("statementId"):
+            # The statement the door added is gone (RemovePermission names it by its statementId).
+            return "closed", change
         detached = change["verb"] in ("DETACHED_POLICY", "DELETED_POLICY") and change.get("policyArn") in (None, door.detail.get("policyArn"))
         if door.kind == "admin-policy" and detached:
             return "closed", change
@@ -100,7 +105,11 @@ def door_actions(door: Door, revoke_before: str | None) -> list[tuple[str, str, 
         case "user-created":
             return [("delete-user", target, f"delete {target} (created by {door.credential} at {door.time}) after removing its keys, password and policies")]
         case "admin-policy":
-            return [("detach-policy", target, f"remove administrator access ({door.detail.get('policyArn') or 'inline policy'}) from {target}")]
+            managed = door.detail.get("policyArn")
+            if managed:
+                return [("detach-policy", target, f"detach {managed} (administrator access) from {target}")]
+            name = door.detail.get("policyName") or "?"
+            return [("delete-inline-policy", target, f"delete the inline policy {name} (administrator access) of {target}")]
         case "function-role" | "function-code":
             return [
                 (

@@ -31,8 +31,13 @@ def aws_address(address: str | None) -> bool:
     return not address or address == "AWS Internal" or address.endswith(".amazonaws.com")
 
 
-def attacker_first_use(events: list[dict[str, Any]]) -> AttackerFirstUse | None:
+def attacker_first_use(events: list[dict[str, Any]], issued_to: str | None = None) -> AttackerFirstUse | None:
     """Where the key's own use was routine for a while, the first call from a new address or user agent.
+
+    ``issued_to`` names the AWS service a session key was issued to (``lambda.amazonaws.com`` for a function's
+    role session, ``ec2.amazonaws.com`` for an instance's). Such a key's routine is the service's own calls
+    from its first one on, with no minimum; the first call from both a new address and a new user agent is
+    where it was used elsewhere (a function's calls may come from several workers, with one agent).
 
     ``events`` are the key's calls in time order (``eventTime``, ``sourceIPAddress``, ``userAgent``...). Routine
     use is at least :data:`ROUTINE_MIN_EVENTS` calls over at least :data:`ROUTINE_MIN_SPAN` (e.g. a CI job for
@@ -48,8 +53,12 @@ def attacker_first_use(events: list[dict[str, Any]]) -> AttackerFirstUse | None:
         when = _parse(event["eventTime"])
         start = start or when
         address, agent = event["sourceIPAddress"], event.get("userAgent") or ""
-        if count >= ROUTINE_MIN_EVENTS and when - start >= ROUTINE_MIN_SPAN and (address not in addresses or agent not in agents):
-            new = [f"address {address}"] * (address not in addresses) + [f"user agent {agent}"] * (agent not in agents)
+        new = [f"address {address}"] * (address not in addresses) + [f"user agent {agent}"] * (agent not in agents)
+        service_routine = count >= 1 and len(new) == 2
+        own_routine = count >= ROUTINE_MIN_EVENTS and when - start >= ROUTINE_MIN_SPAN and bool(new)
+        elsewhere = service_routine if issued_to is not None else own_routine
+        if elsewhere:
+            routine = f"{count} calls since {_iso(start)}" + (f" by {issued_to}, to which AWS issued this session," if issued_to else "")
             return AttackerFirstUse(
                 time=event["eventTime"],
                 eventName=event["eventName"],
@@ -60,8 +69,7 @@ def attacker_first_use(events: list[dict[str, Any]]) -> AttackerFirstUse | None:
                 routine_since=_iso(start),
                 routine_addresses=sorted(addresses),
                 routine_agents=sorted(agents),
-                reason=f"first call from {' and '.join(new)}, after {count} calls since {_iso(start)} from "
-                f"{len(addresses)} address(es) and {len(agents)} user agent(s)",
+                reason=f"first call from {' and '.join(new)}, after {routine} from {len(addresses)} address(es) and {len(agents)} user agent(s)",
             )
         addresses.add(address)
         agents.add(agent)

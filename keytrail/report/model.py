@@ -138,6 +138,7 @@ class PrincipalCreated:
 class Upstream:
     credential: str | None
     principal: str | None
+    principal_name: str | None
     principal_type: str | None
     born: str
     depth: int

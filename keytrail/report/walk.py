@@ -16,6 +16,8 @@ from typing import Any
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
 from keytrail.report.doors import Door, door_query
+from keytrail.report.findings import parse_json_text
+from keytrail.rules.doors import identity_center, walked
 
 
 @dataclass(slots=True)
@@ -37,7 +39,7 @@ _DOOR_FIELDS = ("door", "rule", "eventID", "eventTime", "admits", "external", "p
 
 def _sso_prefix(kind: str, target_name: str | None) -> str | None:
     """An Identity Center permission set's roles are ``AWSReservedSSO_<set name>_<suffix>`` in each account."""
-    if kind in ("sso-permission-set", "sso-assignment"):
+    if identity_center(kind):
         # A set known only by its ARN (CreatePermissionSet not in the evidence): any Identity Center role, never any role.
         return f"AWSReservedSSO_{target_name}_" if target_name else "AWSReservedSSO_"
     return None
@@ -45,7 +47,12 @@ def _sso_prefix(kind: str, target_name: str | None) -> str | None:
 
 def _change(row: dict[str, Any]) -> dict[str, Any]:
     edge = row.get("edge") or {}
-    return {k: row[k] for k in ("verb", "time", "eventID", "eventName")} | {"policyDocument": edge.get("policyDocument"), "policyArn": edge.get("policyArn")}
+    request = parse_json_text(row.get("requestParameters"))
+    return {k: row[k] for k in ("verb", "time", "eventID", "eventName")} | {
+        "policyDocument": edge.get("policyDocument"),
+        "policyArn": edge.get("policyArn"),
+        "statementId": request.get("statementId"),
+    }
 
 
 def _doors(backend: Backend, found: dict[str, Origin], incident: str | None, known: dict[str, Door]) -> list[Door]:
@@ -74,20 +81,14 @@ def _doors(backend: Backend, found: dict[str, Origin], incident: str | None, kno
             public=bool(edge.get("public")),
             session_name=edge.get("sessionName"),
             role_prefix=edge.get("rolePrefix") or _sso_prefix(edge["door"], row["targetName"]),
-            detail={k: v for k, v in edge.items() if k not in _DOOR_FIELDS and v is not None},
+            # Sorted: the stores return an edge's properties in different orders.
+            detail={k: v for k, v in sorted(edge.items()) if k not in _DOOR_FIELDS and v is not None},
             changes=sorted((_change(c) for c in row["changes"] or [] if c), key=lambda c: (c["time"], c["eventID"])),
             sessions=[],
         )
         known[door_id] = door
         new.append(door)
     return new
-
-
-#: Doors that let callers in without a session CloudTrail shows as a principal's key: a resource policy or a
-#: function URL (invocations are data events), a trust anchor (its sessions come through a profile's roles,
-#: the ``roles-anywhere`` door). They are reported and contained, not walked; every other kind is walked,
-#: including any kind a rule adds later.
-_UNWALKED_DOORS = frozenset({"resource-policy", "function-url", "trust-anchor"})
 
 
 def walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[dict[str, Origin], list[dict[str, Any]], dict[str, Door]]:
@@ -143,7 +144,7 @@ def walk(backend: Backend, key: str, since: str, incident: str | None) -> tuple[
             continue
         fresh = {k: origin for k, origin in found.items() if k not in asked_doors}
         asked_doors |= set(fresh)
-        new_doors = [d for d in _doors(backend, fresh, incident, doors) if d.kind not in _UNWALKED_DOORS]
+        new_doors = [d for d in _doors(backend, fresh, incident, doors) if walked(d.kind)]
         if not new_doors:
             break
         for row in run_query(backend, "door-sessions", {"doors": [door_query(d) for d in new_doors], "incident": incident}):

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from keytrail.model.identity import partition_of, principal_from_arn, role_id, user_id
+from keytrail.rules.doors import door_kind
 
 #: Request and response text kept on an Event beyond this size is cut, and the cut is marked.
 MAX_TEXT = 32_768
@@ -194,7 +195,8 @@ class Call:
         self.effect(verb, "Resource", node["id"], node={k: v for k, v in node.items() if k != "id"}, rule=rule, **detail)
 
     def door(self, kind: str, label: str, target: Node | None, **detail: Any) -> None:
-        """Record a door the call opened on ``target`` (an ``OPENED`` edge), with what it admits."""
+        """Record a door the call opened on ``target`` (an ``OPENED`` edge), with what it admits; ``kind`` is in ``rules.doors``."""
+        door_kind(kind)
         if target is None:
             return
         node = target if label == "Principal" else {k: v for k, v in target.items() if k != "id"}

@@ -59,9 +59,31 @@ def _copied_snapshots(call: Call) -> list[Node]:
     return found
 
 
+def _contents(value: Any) -> list[str]:
+    """An EC2 list as CloudTrail logs it: a value, ``{"tag": n, "content": value}``, or a list of either."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        found = item.get("content") if isinstance(item, dict) else item
+        if isinstance(found, str) and found:
+            out.append(found)
+    return out
+
+
+def flow_log_ids(call: Call) -> list[str]:
+    """The VPC flow logs a call names: in its (wrapped) request, else those ``CreateFlowLogs`` made."""
+    request = _request(call)
+    ids = _contents(request.get("FlowLogId")) + _contents(request.get("flowLogIds"))
+    if not ids:
+        wrapped = call.response.get(f"{call.name}Response")
+        made = (wrapped if isinstance(wrapped, dict) else call.response).get("flowLogIdSet")
+        ids = _contents(made.get("item")) if isinstance(made, dict) else []
+    return list(dict.fromkeys(ids))
+
+
 @resources("ec2")
 def ec2_resources(call: Call) -> list[Node]:
     found = _copied_snapshots(call)
+    found += [call.resource(call.arn("ec2", f"vpc-flow-log/{i}"), "AWS::EC2::FlowLog", i) for i in flow_log_ids(call)]
     for field, rtype, kind in _NAMED:
         value = call.text(field)
         if value:

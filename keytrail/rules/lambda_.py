@@ -66,6 +66,7 @@ def add_permission(call: Call) -> None:
             external=policy.external_principals(admits, call.account) or None,
             public=policy.is_public(admits) or None,
             action=call.text("action"),
+            statementId=call.text("statementId"),
         )
 
 

@@ -324,6 +324,9 @@ def test_cli_json_markdown_and_terminal(cli_args: tuple[list[str], dict[str, str
     # An incident that does not exist is an error that lists the ones that do, never a report calling the key active.
     result = CliRunner().invoke(app, [*args, "blast-radius", key, "--incident", "no-such-case", "--json"], env=env)
     assert result.exit_code == 1 and "no incident 'no-such-case'" in result.stderr and "cli" in result.stderr and result.stdout == ""
+    for command in (["findings"], ["findings", "--json"]):
+        result = CliRunner().invoke(app, [*args, *command, "--incident", "no-such-case"], env=env)
+        assert result.exit_code == 1 and "no incident 'no-such-case'" in result.stderr and result.stdout == ""
 
 
 # ------------------------------------------------------------------------ real corpus

@@ -67,7 +67,7 @@ class RecordingBackend:
         elif query.name == "access-keys-page":
             return [{"accessKeyId": k} for k in sorted(k for k in self.keys if k > params["after"])[: params["limit"]]]
         elif query.name == "key-status-facts":
-            return [{"credential": k, "kind": None, "ownerType": None, "changes": [], "ownerDeletions": []} for k in params["keys"]]
+            return [{"credential": k, "kind": None, "ownerType": None, "changes": [], "ownerDeletions": [], "roleDeletions": []} for k in params["keys"]]
         elif query.name == "find_existing_events":
             return [{"eventID": i, "incidents": list(self.events[i])} for i in params["ids"] if i in self.events]
         elif query.name == "delete_keytrail_nodes":

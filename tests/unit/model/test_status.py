@@ -23,13 +23,17 @@ def test_the_latest_toggle_decides_between_active_and_inactive() -> None:
     assert decided_status("long-term", "IAMUser", [off], []) == KeyStatus("inactive", "2026-01-07T01:00:00Z", "a")
 
 
-def test_deleting_the_user_deletes_its_long_term_keys_not_its_sessions() -> None:
+def test_deleting_the_principal_ends_its_keys_and_sessions() -> None:
     gone = [{"time": "2026-01-07T05:00:00Z", "eventID": "u"}]
     assert decided_status("long-term", "IAMUser", [], gone) == KeyStatus("deleted", "2026-01-07T05:00:00Z", "u")
-    # Temporary credentials outlive their user's deletion; only expiry ends them.
-    assert decided_status("temporary", "IAMUser", [], gone).status == "active"
-    # A role's deletion is not a user's.
-    assert decided_status("long-term", "IAMRole", [], gone).status == "active"
+    # A user's GetSessionToken or console keys have the user's permissions, which its deletion took away.
+    assert decided_status("temporary", "IAMUser", [], gone) == KeyStatus("deleted", "2026-01-07T05:00:00Z", "u")
+    # A role session's key ends with its role; the session principal itself is never "deleted".
+    role_gone = [{"time": "2026-01-07T06:00:00Z", "eventID": "r"}]
+    assert decided_status("temporary", "AssumedRole", [], [], role_gone) == KeyStatus("deleted", "2026-01-07T06:00:00Z", "r")
+    assert decided_status("temporary", "AssumedRole", [], gone, []).status == "active"
+    # Deleting the key that minted a session is not deleting the session's principal.
+    assert decided_status("temporary", "AssumedRole", [], [], []).status == "active"
 
 
 def test_expiry_depends_on_the_end_of_the_evidence_in_scope() -> None:

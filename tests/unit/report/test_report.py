@@ -113,7 +113,7 @@ def test_containment_from_statuses_and_successful_calls() -> None:
         ],
         principals_created=[created("arn:aws:iam::1:user/x", False), created("arn:aws:iam::1:user/gone", True)],
         findings=[f for f in (attach, denied, read_a, read_b) if f],
-        upstream=[Upstream("AKIA0", None, None, "AKIA1", 0, "CreateAccessKey", "u1", "t", "1", True)],
+        upstream=[Upstream("AKIA0", None, None, None, "AKIA1", 0, "CreateAccessKey", "u1", "t", "1", True)],
         revoke_before="2026-01-07T23:00:00Z",
     )
     pairs = [(a.action, t.target) for a in actions for t in a.targets]
@@ -343,3 +343,12 @@ def test_containment_groups_repeated_actions_and_names_targets_never_events() ->
     # A call whose every target is gone needs nothing.
     gone = {"run": [{"targetArn": "arn:i/1", "deleted": "t e"}]}
     assert containment_actions(credentials=[], principals_created=[], findings=[run] if run else [], upstream=[], revoke_before=None, targets=gone) == []
+
+
+def test_a_session_aws_issued_to_a_service_is_routine_until_used_from_elsewhere() -> None:
+    calls = _calls([(0, "34.234.236.212", "awslambda-worker"), (0, "34.234.236.9", "awslambda-worker"), (1, "104.102.221.250", "aws-cli/1.16")])
+    found = attacker_first_use(calls, "lambda.amazonaws.com")
+    # Another worker of the function (new address, same agent) is the function; a new address and agent is not.
+    assert found is not None and (found.eventID, found.sourceIPAddress) == ("e002", "104.102.221.250")
+    assert "lambda.amazonaws.com" in found.reason
+    assert attacker_first_use(calls) is None, "a key's own routine needs 5 calls over 24 hours"

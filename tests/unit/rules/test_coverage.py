@@ -77,6 +77,17 @@ POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", 
 #: (case id, record, the targets it must have, first one first): the event's ``target`` is the first.
 CASES: list[tuple[str, Record, Callable[[Record], list[str]]]] = [
     (
+        # As the Invictus dataset logs it: wrapped, with the id as tagged content.
+        "ec2:DeleteFlowLogs",
+        record(
+            "ec2",
+            "DeleteFlowLogs",
+            {"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-064ed3a785e4a37ef"}}},
+            {"DeleteFlowLogsResponse": {"xmlns": "http://ec2.amazonaws.com/doc/2016-11-15/", "requestId": "r", "unsuccessful": ""}},
+        ),
+        lambda r: [arn(r, "ec2", f"vpc-flow-log/{params(r)['DeleteFlowLogsRequest']['FlowLogId']['content']}")],
+    ),
+    (
         "securityhub:DisableSecurityHub",
         record("securityhub", "DisableSecurityHub"),
         lambda r: [f"securityhub:{r['recipientAccountId']}:{r['awsRegion']}"],
@@ -391,3 +402,15 @@ def test_every_case_is_a_mapped_event() -> None:
     events = {f"{r['eventSource'].split('.', 1)[0]}:{r['eventName']}" for _, r, _ in CASES}
     assert sorted(events - set(mapped)) == []
     assert {case.split(" ", 1)[0] for case, _, _ in CASES} == events
+
+
+def test_created_flow_logs_are_named_from_the_response() -> None:
+    r = record(
+        "ec2",
+        "CreateFlowLogs",
+        {"CreateFlowLogsRequest": {"ResourceId": {"tag": 1, "content": "vpc-0255d384b4b458b46"}, "ResourceType": "VPC"}},
+        {"CreateFlowLogsResponse": {"requestId": "r", "unsuccessful": "", "flowLogIdSet": {"item": "fl-064ed3a785e4a37ef"}}},
+    )
+    made = r["responseElements"]["CreateFlowLogsResponse"]["flowLogIdSet"]["item"]
+    out = rows(r)
+    assert [(e["target"], e["verb"]) for e in out["merge_effects_on_resources"]] == [(arn(r, "ec2", f"vpc-flow-log/{made}"), "CREATED")]
