@@ -38,6 +38,7 @@ from keytrail.report.model import (
     Finding,
     FirstUse,
     Identity,
+    InstanceCredentialsOutside,
     Login,
     Pivot,
     PivotEvidence,
@@ -260,6 +261,37 @@ def _findings(rows: list[dict[str, Any]], key: str, attacker: AttackerFirstUse |
     return label_events(labelled, load_mapping())
 
 
+def _exfiltrated(outside: list[InstanceCredentialsOutside], rows: list[dict[str, Any]]) -> list[Finding]:
+    """A finding of its own for each instance's credentials used outside it: at the first call that shows it."""
+    by_id = {row["eventID"]: row for row in rows}
+    out = []
+    for entry in outside:
+        row = by_id[entry.events[0]]
+        out.append(
+            Finding(
+                eventID=row["eventID"],
+                time=row["eventTime"],
+                eventName=row["eventName"],
+                action=row["action"],
+                credential=entry.credential,
+                principal=row.get("principal"),
+                target=entry.instance,
+                category="credential-access",
+                tactics=["credential-access"],
+                technique="T1552.005",
+                technique_name="Unsecured Credentials: Cloud Instance Metadata API",
+                succeeded=row["succeeded"] is not False,
+                errorCode=row["errorCode"],
+                detail=f"credentials of instance {entry.instance} used outside it, from {', '.join(entry.addresses)}",
+                reason="; ".join(entry.reasons),
+                routine=False,
+                sourceIPAddress=row["sourceIPAddress"],
+                account=row["account"],
+            )
+        )
+    return out
+
+
 def _detection(scope: _Scope, principals: list[str]) -> list[Detection]:
     """AWS's quarantine of an exposed key on these principals: the detection anchor of the timeline."""
     out = []
@@ -310,8 +342,8 @@ def _upstream(scope: _Scope) -> list[Upstream]:
             time=row["eventTime"],
             account=row["account"],
             # Only the credential that made the key itself is likely compromised; deeper levels are provenance to review.
-            # An AWS service that minted a session (EC2, Lambda) signed with no key of its own: nothing to compromise.
-            likely_compromised=row["depth"] == 0 and row["credential"] is not None and row["principalType"] != "AWSService",
+            # An AWS service that minted a session (EC2, Lambda) signed with no key of its own: no credential to compromise.
+            likely_compromised=row["depth"] == 0 and row["credential"] is not None,
         )
         for row in run_query(scope.backend, "key-upstream", {"key": scope.key, "incident": scope.incident})
     ]
@@ -466,7 +498,9 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
     # A session AWS minted for a service (a function's, an instance's): the service's own calls are its routine.
     issued_to = next((u.principal_name for u in upstream if u.depth == 0 and u.principal_type == "AWSService"), None)
     attacker = attacker_first_use([r for r in events if r["credential"] == key], issued_to)
-    findings = _findings(rows, key, attacker)
+    outside = instance_credentials_outside(credentials, rows)
+    findings = _findings(rows, key, attacker) + _exfiltrated(outside, rows)
+    findings.sort(key=lambda f: (f.time, f.eventID, f.category))
 
     # 5. principals created, sleepers, doors
     created, created_rows = _principals_created(scope)
@@ -510,7 +544,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None) 
         still_active=[c.id for c in credentials if c.status in ("active", "unknown")],
         doors=door_report,
         open_doors=list(dict.fromkeys(d.target for d in door_report if d.status == "open")),
-        instance_credentials_outside=instance_credentials_outside(credentials, timeline),
+        instance_credentials_outside=outside,
         pivots=pivots,
         containment=containment,
         timeline=timeline,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keytrail.report.model import AttackerFirstUse, Credential, InstanceCredentialsOutside, Pivot, TimelineEvent
+from keytrail.report.model import AttackerFirstUse, Credential, InstanceCredentialsOutside, Pivot
 
 #: Routine use before an attacker's first use: at least this many calls of the key over at least this long.
 ROUTINE_MIN_EVENTS = 5
@@ -99,22 +99,44 @@ def rank_pivots(pivots: list[Pivot]) -> list[Pivot]:
     return sorted(pivots, key=lambda p: (-len(p.shares), p.via, p.value, str(p.credential), str(p.principal)))
 
 
-def instance_credentials_outside(credentials: list[Credential], timeline: list[TimelineEvent]) -> list[InstanceCredentialsOutside]:
-    """EC2 instance-role sessions (named after the instance) used from an address another credential of the blast radius used.
+def instance_credentials_outside(credentials: list[Credential], events: list[dict[str, Any]]) -> list[InstanceCredentialsOutside]:
+    """EC2 instance-role sessions (named after the instance) used outside the instance.
 
-    The instance's own calls come from the instance; the attacker's from the addresses their other
-    credentials use. The same address on both sides means the instance credentials left the instance
-    (GuardDuty's InstanceCredentialExfiltration, found from the evidence alone).
+    Two signs, each said in ``reason`` (GuardDuty's InstanceCredentialExfiltration, found from the evidence alone):
+
+    * the session called from an address another credential of the blast radius used: the attacker's;
+    * after calls from the instance, the session called from both a new address and a new user agent
+      (the instance's software calls with one agent from the instance's address; AWS's own addresses never count).
+
+    ``events`` are the blast radius's event rows (``credential``, ``sourceIPAddress``, ``userAgent``, ...) in time order.
     """
-    instance_keys = {c.id: c for c in credentials if str(c.session_name or "").startswith("i-")}
+    instance_keys = {c.id: str(c.session_name) for c in credentials if str(c.session_name or "").startswith("i-")}
     if not instance_keys:
         return []
-    others = {t.sourceIPAddress for t in timeline if t.credential not in instance_keys and t.sourceIPAddress}
+    others = {e["sourceIPAddress"] for e in events if e["credential"] not in instance_keys and not aws_address(e.get("sourceIPAddress"))}
     found: dict[str, InstanceCredentialsOutside] = {}
-    for event in timeline:
-        if event.credential in instance_keys and event.sourceIPAddress in others:
-            entry = found.setdefault(event.credential, InstanceCredentialsOutside(event.credential, str(instance_keys[event.credential].session_name), [], []))
-            if event.sourceIPAddress not in entry.addresses:
-                entry.addresses.append(event.sourceIPAddress)
-            entry.events.append(event.eventID)
+
+    def add(key: str, event: dict[str, Any], reason: str) -> None:
+        entry = found.setdefault(key, InstanceCredentialsOutside(key, instance_keys[key], [], [], []))
+        if event["sourceIPAddress"] not in entry.addresses:
+            entry.addresses.append(event["sourceIPAddress"])
+        if event["eventID"] not in entry.events:
+            entry.events.append(event["eventID"])
+        if reason not in entry.reasons:
+            entry.reasons.append(reason)
+
+    for key in instance_keys:
+        own = [e for e in events if e["credential"] == key and not aws_address(e.get("sourceIPAddress"))]
+        addresses: set[str] = set()
+        agents: set[str] = set()
+        for event in own:
+            address, agent = event["sourceIPAddress"], event.get("userAgent") or ""
+            if address in others:
+                add(key, event, "called from an address another credential of the blast radius used")
+            elif addresses and address not in addresses and agent not in agents:
+                add(key, event, f"called from a new address and user agent after {len(addresses)} address(es) of the instance's own calls")
+            if key not in found:
+                # Only calls before the first sign are the instance's own.
+                addresses.add(address)
+                agents.add(agent)
     return list(found.values())

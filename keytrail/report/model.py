@@ -230,10 +230,13 @@ class DoorEntry:
 
 @dataclass(slots=True)
 class InstanceCredentialsOutside:
+    """An instance's role session used outside the instance, with the signs that show it."""
+
     credential: str
     instance: str
     addresses: list[str]
     events: list[str]
+    reasons: list[str]
 
 
 @dataclass(slots=True)

@@ -68,7 +68,7 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
     for item in report.instance_credentials_outside:
         lines.append(
             f"Instance credentials used outside the instance: {item.credential} of {item.instance} from {', '.join(item.addresses)} "
-            f"({len(item.events)} events, e.g. {item.events[0]})"
+            f"({len(item.events)} events, e.g. {item.events[0]}): {'; '.join(item.reasons)}"
         )
     return lines
 

@@ -7,7 +7,8 @@ The story:
    now and then ``sts:GetCallerIdentity`` (routine calls, by name and by habit);
 2. the key leaks: an attacker calls from a new address with another agent (``GetCallerIdentity``,
    ``secretsmanager:ListSecrets``, an ``s3:PutObject``, a ``RunInstances`` of several instances
-   without an instance profile);
+   without an instance profile, a VPC flow log created then deleted (its own), the account's trail
+   deleted);
 3. a defender terminates one of those instances;
 4. AWS attaches ``AWSCompromisedKeyQuarantineV3`` to the user. AWS does not document the identity
    its security team signs that call with; the sample uses an ``AWSService`` identity, and keytrail
@@ -16,7 +17,8 @@ The story:
 
 Expected answers follow from the facts: the attacker's first use is the first call from the new
 address; routine calls before it are not findings, the same calls after it are; the quarantine is
-the detection anchor and not a finding; containment terminates only the instances still running.
+the detection anchor and not a finding; containment terminates only the instances still running,
+re-creates the deleted trail, and asks nothing for the flow log the attacker made and removed.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class RoutineFacts:
     terminated_instance_id: str
     quarantine_event_id: str
     quarantine_policy: str
+    trail_arn: str
+    flow_log_id: str
 
 
 def routine_key_incident(seed: int = 31) -> Incident[RoutineFacts]:
@@ -134,6 +138,28 @@ def routine_key_incident(seed: int = 31) -> Incident[RoutineFacts]:
         when + timedelta(minutes=5),
         region=REGION,
     )
+    flow_log = f"fl-0{ids.hex(16)}"
+    vpc = f"vpc-0{ids.hex(16)}"
+    rec.call(
+        generic(
+            "ec2",
+            "CreateFlowLogs",
+            False,
+            request={"CreateFlowLogsRequest": {"ResourceId": {"tag": 1, "content": vpc}, "ResourceType": "VPC", "TrafficType": "ALL"}},
+            response={"CreateFlowLogsResponse": {"requestId": ids.uuid(), "unsuccessful": "", "flowLogIdSet": {"item": flow_log}}},
+        ),
+        attacker,
+        when + timedelta(minutes=6),
+        region=REGION,
+    )
+    rec.call(
+        generic("ec2", "DeleteFlowLogs", False, request={"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": flow_log}}}),
+        attacker,
+        when + timedelta(minutes=7),
+        region=REGION,
+    )
+    trail = "org-trail"
+    rec.call(generic("cloudtrail", "DeleteTrail", False, request={"name": trail}), attacker, when + timedelta(minutes=8), region=REGION)
     defender = rec.user(ACCOUNT, "secops")
     defender_actor = Actor(defender.identity(ids.access_key(ACCOUNT)), "192.0.2.44", BOTO3_APP, ACCOUNT)
     terminated = instances[1]
@@ -171,6 +197,8 @@ def routine_key_incident(seed: int = 31) -> Incident[RoutineFacts]:
         terminated_instance_id=terminated,
         quarantine_event_id=quarantine["eventID"],
         quarantine_policy=QUARANTINE_POLICY,
+        trail_arn=f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail}",
+        flow_log_id=flow_log,
     )
     records: list[Record] = rec.shuffled()
     return Incident("routine-key", records, facts)

@@ -168,3 +168,26 @@ def test_sans_admin_policy_door_admits_no_key_that_was_in_use_before_it(loaded: 
     assert first_use < door["time"]
     assert SANS_LEAKED not in door["sessions"] and SANS_SECOND in door["sessions"]
     assert f"door {door['target']}" in "\n".join(blast_radius_header(typed))
+
+
+def test_flaws2_the_lambda_session_used_from_elsewhere(loaded: dict[str, Any]) -> None:
+    """flaws2: the level1 function's role session, leaked through its environment, used from the attacker's address.
+    AWS minted it for Lambda: nothing upstream is compromised, the function's own calls are its routine, and the
+    first call from another address with another agent is the attacker's first use. Expected answers come from the records."""
+    records = [item.record for item in FileSource([loaded["corpus"] / "flaws2"]) if isinstance(item, SourceRecord)]
+    session = sorted(
+        (r for r in records if str((r.get("userIdentity") or {}).get("arn", "")).endswith(":assumed-role/level1/level1")),
+        key=lambda r: (r["eventTime"], r["eventID"]),
+    )
+    [key] = {r["userIdentity"]["accessKeyId"] for r in session}
+    own = session[0]
+    elsewhere = next(r for r in session if r["sourceIPAddress"] != own["sourceIPAddress"] and r["userAgent"] != own["userAgent"])
+    report = build_blast_radius(loaded["backend"], key, "flaws2").to_json()
+    [upstream] = [u for u in report["upstream"] if u["depth"] == 0]
+    assert upstream["principal_type"] == "AWSService" and not upstream["likely_compromised"]
+    assert not [a for a in report["containment"] if a["action"] == "investigate-upstream"]
+    attacker = report["attacker_first_use"]
+    assert (attacker["eventID"], attacker["sourceIPAddress"]) == (elsewhere["eventID"], elsewhere["sourceIPAddress"])
+    # The function's own calls (its failed CreateLogStream) are routine, not the attacker's.
+    function_calls = {r["eventID"] for r in session if r["sourceIPAddress"] == own["sourceIPAddress"]}
+    assert function_calls and not function_calls & {f["eventID"] for f in report["findings"]}

@@ -87,3 +87,13 @@ def test_containment_names_every_running_instance_and_never_an_event(report: dic
     [finding] = [f for f in report["findings"] if f["eventID"] == FACTS.run_instances_event_id]
     assert finding["detail"].startswith(f"{len(FACTS.instance_ids)} × {run['requestParameters']['instanceType']}")
     assert "no instance profile" in finding["detail"]
+
+
+def test_a_deleted_trail_is_re_created_and_the_attackers_own_flow_log_needs_nothing(report: dict[str, Any]) -> None:
+    [delete] = [r for r in INCIDENT.records if r["eventName"] == "DeleteTrail"]
+    region, account, name = delete["awsRegion"], delete["recipientAccountId"], delete["requestParameters"]["name"]
+    assert FACTS.trail_arn == f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
+    [logging] = [a for a in report["containment"] if a["action"] == "re-enable-logging"]
+    # The trail was deleted by the very call that needs the action; the flow log was the attacker's own, made and removed.
+    assert [t["target"] for t in logging["targets"]] == [FACTS.trail_arn]
+    assert not [t for t in each_target(report["containment"]) if FACTS.flow_log_id in t["target"]]

@@ -352,3 +352,24 @@ def test_a_session_aws_issued_to_a_service_is_routine_until_used_from_elsewhere(
     assert found is not None and (found.eventID, found.sourceIPAddress) == ("e002", "104.102.221.250")
     assert "lambda.amazonaws.com" in found.reason
     assert attacker_first_use(calls) is None, "a key's own routine needs 5 calls over 24 hours"
+
+
+def test_instance_credentials_used_outside_the_instance() -> None:
+    from keytrail.report.heuristics import instance_credentials_outside
+
+    instance = cred("ASIAINST", "temporary", "active", session_name="i-0abc")
+    thief = cred("AKIATHIEF", "long-term", "active")
+
+    def event(i: int, credential: str, ip: str, agent: str) -> dict[str, Any]:
+        return {"eventID": f"e{i}", "credential": credential, "sourceIPAddress": ip, "userAgent": agent}
+
+    own = [event(1, "ASIAINST", "3.225.16.109", "amazon-ssm-agent"), event(2, "ASIAINST", "AWS Internal", "ssm")]
+    # From the thief's address: the first sign.
+    used = instance_credentials_outside([instance, thief], [*own, event(3, "AKIATHIEF", "198.51.100.7", "cli"), event(4, "ASIAINST", "198.51.100.7", "cli")])
+    assert [(x.credential, x.instance, x.addresses, x.events) for x in used] == [("ASIAINST", "i-0abc", ["198.51.100.7"], ["e4"])]
+    assert "another credential" in used[0].reasons[0]
+    # From an address nobody else used, with another agent than the instance's own calls: the second sign.
+    fresh = instance_credentials_outside([instance], [*own, event(5, "ASIAINST", "203.0.113.50", "boto3")])
+    assert [(x.addresses, x.events) for x in fresh] == [(["203.0.113.50"], ["e5"])] and "new address and user agent" in fresh[0].reasons[0]
+    # Another address of the instance's with its own agent (a new public IP after a restart) is still the instance.
+    assert instance_credentials_outside([instance], [*own, event(6, "ASIAINST", "3.225.16.200", "amazon-ssm-agent")]) == []
