@@ -67,7 +67,9 @@ def door_status(door: Door, session_status: dict[str, str]) -> tuple[str, dict[s
             return "closed", change
         if door.kind in ("trust-policy", "role-created") and change["verb"] in ("MODIFIED", "CREATED") and change.get("policyDocument"):
             admitted = policy.admitted_principals(policy.document(change["policyDocument"]))
-            if door.external and not set(door.external) & set(admitted):
+            # Shut once a later policy admits none of what the door let in: what it added, else its outsiders.
+            watched = door.detail.get("added") or door.external
+            if watched and not set(watched) & set(admitted):
                 return "closed", change
         removed = str(change.get("eventName") or "").startswith("RemovePermission") and change.get("statementId") is not None
         if door.kind == "resource-policy" and removed and change.get("statementId") == door.detail.get("statementId"):
@@ -83,7 +85,8 @@ def door_status(door: Door, session_status: dict[str, str]) -> tuple[str, dict[s
 
 
 def _who(door: Door) -> str:
-    return ", ".join(door.external or door.admits) or "its principals"
+    """The principals to take out: those the door added when the earlier policy is known, else its outsiders, else all it admits."""
+    return ", ".join(door.detail.get("added") or door.external or door.admits) or "its principals"
 
 
 def door_actions(door: Door, revoke_before: str | None) -> list[tuple[str, str, str]]:

@@ -81,7 +81,7 @@ def _door_detail(door: DoorEntry) -> str:
         parts.append("public")
     if door.session_name:
         parts.append(f"sessions named {door.session_name}")
-    parts += [f"{k} {v}" for k, v in sorted(door.detail.items())]
+    parts += [f"{k} {', '.join(map(str, v)) or 'nothing' if isinstance(v, list) else v}" for k, v in sorted(door.detail.items())]
     return "; ".join(parts)
 
 

@@ -17,6 +17,7 @@ from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
 from keytrail.report.doors import Door, door_query
 from keytrail.report.findings import parse_json_text
+from keytrail.rules import policy
 from keytrail.rules.doors import identity_center, walked
 
 
@@ -55,6 +56,15 @@ def _change(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _added(edge: dict[str, Any], before: list[Any] | None) -> dict[str, Any]:
+    """For a trust-policy door, the principals its policy admits that the one before it did not (when that is in the evidence)."""
+    earlier = [b for b in before or [] if b]
+    if edge.get("door") != "trust-policy" or not earlier:
+        return {}
+    previous = set(policy.admitted_principals(policy.document(earlier[-1])))
+    return {"added": [p for p in edge.get("admits") or [] if p not in previous]}
+
+
 def _doors(backend: Backend, found: dict[str, Origin], incident: str | None, known: dict[str, Door]) -> list[Door]:
     """Doors opened by these credentials that are not known yet."""
     keys = [{"id": k, "since": origin.since} for k, origin in sorted(found.items())]
@@ -64,6 +74,10 @@ def _doors(backend: Backend, found: dict[str, Origin], incident: str | None, kno
         if door_id in known:
             continue
         edge = row["door"]
+        added = _added(edge, row["before"])
+        if added.get("added") == []:
+            # A trust policy that admits nobody its previous version did not (a restore) opens nothing.
+            continue
         door = Door(
             id=door_id,
             kind=edge["door"],
@@ -82,7 +96,7 @@ def _doors(backend: Backend, found: dict[str, Origin], incident: str | None, kno
             session_name=edge.get("sessionName"),
             role_prefix=edge.get("rolePrefix") or _sso_prefix(edge["door"], row["targetName"]),
             # Sorted: the stores return an edge's properties in different orders.
-            detail={k: v for k, v in sorted(edge.items()) if k not in _DOOR_FIELDS and v is not None},
+            detail={k: v for k, v in sorted(edge.items()) if k not in _DOOR_FIELDS and v is not None} | added,
             changes=sorted((_change(c) for c in row["changes"] or [] if c), key=lambda c: (c["time"], c["eventID"])),
             sessions=[],
         )

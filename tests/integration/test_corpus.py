@@ -191,3 +191,32 @@ def test_flaws2_the_lambda_session_used_from_elsewhere(loaded: dict[str, Any]) -
     # The function's own calls (its failed CreateLogStream) are routine, not the attacker's.
     function_calls = {r["eventID"] for r in session if r["sourceIPAddress"] == own["sourceIPAddress"]}
     assert function_calls and not function_calls & {f["eventID"] for f in report["findings"]}
+
+
+def test_a_trust_policy_door_names_what_it_added_and_a_restore_opens_nothing(loaded: dict[str, Any]) -> None:
+    """Invictus: the key backdoored a role's trust policy, then Stratus restored it. The backdoor is a door and names
+    the principals it added; the restore admits nobody new and is no door. Expected answers come from the records."""
+    from keytrail.rules import policy
+
+    records = [item.record for item in FileSource([loaded["corpus"] / "invictus-aws-dataset"]) if isinstance(item, SourceRecord)]
+    changes = sorted(
+        (r for r in records if r["eventName"] in ("CreateRole", "UpdateAssumeRolePolicy") and not r.get("errorCode")),
+        key=lambda r: (r["eventTime"], r["eventID"]),
+    )
+    expected: dict[str, list[str]] = {}
+    previous: dict[str, set[str]] = {}
+    for r in changes:
+        params = r["requestParameters"]
+        admitted = policy.admitted_principals(policy.document(params.get("policyDocument") or params.get("assumeRolePolicyDocument")))
+        role = params["roleName"]
+        if r["eventName"] == "UpdateAssumeRolePolicy" and r["userIdentity"].get("accessKeyId") == INVICTUS_KEY and role in previous:
+            expected[r["eventID"]] = [p for p in admitted if p not in previous[role]]
+        previous[role] = set(admitted)
+    assert any(expected.values()) and any(added == [] for added in expected.values()), "the dataset backdoors and restores"
+    report = build_blast_radius(loaded["backend"], INVICTUS_KEY, "invictus-aws-dataset").to_json()
+    doors = {d["eventID"]: d for d in report["doors"] if d["kind"] == "trust-policy"}
+    for event_id, added in expected.items():
+        if added:
+            assert doors[event_id]["detail"]["added"] == added
+        else:
+            assert event_id not in doors

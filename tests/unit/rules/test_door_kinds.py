@@ -101,3 +101,44 @@ def test_a_permission_removed_by_its_statement_id_shuts_the_resource_policy_door
     assert door_status(door("s1"), {}) == ("closed", door("s1").changes[0])
     # Another statement removed leaves the door's own in place.
     assert door_status(door("s2"), {})[0] == "open"
+
+
+def test_a_trust_policy_door_shuts_when_what_it_added_is_taken_out() -> None:
+    from keytrail.report.doors import door_status
+
+    def trust(admits: list[str]) -> str:
+        import json
+
+        return json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": admits}, "Action": "sts:AssumeRole"}]})
+
+    def door(later: list[str]) -> Door:
+        change = {"verb": "MODIFIED", "time": "t2", "eventID": "x", "eventName": "UpdateAssumeRolePolicy", "policyDocument": trust(later)}
+        # The door let in a user of the same account: not an outsider, yet what it added.
+        added = {"added": ["arn:aws:iam::1:user/backdoor"]}
+        admits = ["arn:aws:iam::1:user/backdoor", "arn:aws:iam::1:user/ops"]
+        return Door(
+            "e:r",
+            "trust-policy",
+            "AKIA1",
+            "e",
+            "t1",
+            "UpdateAssumeRolePolicy",
+            "r",
+            "arn:r",
+            "arn:r",
+            "IAMRole",
+            "1",
+            admits,
+            [],
+            False,
+            None,
+            None,
+            added,
+            [change],
+            [],
+        )
+
+    assert door_status(door(["arn:aws:iam::1:user/ops"]), {})[0] == "closed"
+    assert door_status(door(["arn:aws:iam::1:user/ops", "arn:aws:iam::1:user/backdoor"]), {})[0] == "open"
+    [(action, _, detail)] = door_actions(door(["x"]), None)
+    assert action == "restore-trust-policy" and "remove arn:aws:iam::1:user/backdoor from" in detail
