@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from keytrail.cli.output import print_json, print_rows
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.queries import QueryParameterError, UnknownQueryError, analysis_queries, get_query
 from keytrail.graph.runner import run_query
+from keytrail.report.literal import literal_console
 
 
 def list_queries(
@@ -27,7 +27,7 @@ def list_queries(
     for q in found:
         params = "\n".join(f"${p.name}: {p.description}" for p in q.params) or "-"
         table.add_row(q.name, q.purpose, params, ", ".join(q.returns))
-    Console().print(table)
+    literal_console().print(table)
 
 
 def parse_params(values: list[str]) -> dict[str, Any]:

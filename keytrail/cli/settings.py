@@ -11,6 +11,7 @@ import typer
 
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
 from keytrail.graph.runner import run_query
+from keytrail.report.literal import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,5 +61,5 @@ def require_incident(backend: Backend, incident: str | None) -> None:
         return
     known = [row["incident"] for row in run_query(backend, "incident-names")]
     if incident not in known:
-        typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(known) or 'none'}", err=True)
+        typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(visible(k) for k in known) or 'none'}", err=True)
         raise typer.Exit(1)

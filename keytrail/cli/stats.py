@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.runner import store_stats
+from keytrail.report.literal import literal_console, visible
 
 
 def stats(
@@ -25,11 +26,12 @@ def stats(
     if as_json:
         print_json(data)
         return
-    console = Console()
+    console = literal_console()
     console.print(f"Store: {settings.store_description}")
     console.print(f"Events: {data['events']:,}   Nodes: {data['nodes']:,}   Relationships: {data['relationships']:,}")
     table = Table("incident", "events", "first event", "last event", "loads")
     for row in data["incidents"]:
-        table.add_row(str(row["incident"]), f"{row['events']:,}", str(row["firstEvent"]), str(row["lastEvent"]), str(row["loads"]))
+        # Incident names are typed by whoever loaded the evidence: shown literally.
+        table.add_row(Text(visible(str(row["incident"]))), f"{row['events']:,}", str(row["firstEvent"]), str(row["lastEvent"]), str(row["loads"]))
     if data["incidents"]:
         console.print(table)

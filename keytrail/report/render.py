@@ -1,7 +1,9 @@
 """Renderers for the reports: a rich terminal report and the same as Markdown.
 
 Both walk the same sections (title, columns, rows), so the two never disagree.
-JSON is the report object itself (see ``keytrail/cli/output.print_json``).
+JSON is the report object itself (see ``keytrail/cli/output.print_json``). Every cell
+and header line may hold text from the logs: both renderers show it literally
+(``keytrail/report/literal.py``), the terminal through a console that reads no markup.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from keytrail.report.attack import tactic_rank
+from keytrail.report.literal import literal_console, markdown_text, visible
 from keytrail.report.model import BlastRadius, ContainmentAction, DoorEntry, Finding, FindingGroup
+
+#: A table cell: one text, or several shown one per line.
+Cell = str | tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +30,7 @@ class Section:
 
     title: str
     columns: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: list[tuple[Cell, ...]]
     note: str = ""
     empty: str = "none"
 
@@ -85,13 +92,13 @@ def _door_detail(door: DoorEntry) -> str:
     return "; ".join(parts)
 
 
-def _containment_row(action: ContainmentAction) -> tuple[str, str, str]:
-    targets = action.targets
-    details = list(dict.fromkeys(t.detail for t in targets))
+def _containment_row(action: ContainmentAction) -> tuple[Cell, ...]:
+    targets = tuple(t.target for t in action.targets)
+    details = tuple(dict.fromkeys(t.detail for t in action.targets))
     if len(details) == 1:
-        return action.action, "\n".join(t.target for t in targets), details[0]
+        return action.action, targets, details[0]
     # Each target's own detail names it: say what the action is, then each.
-    return action.action, "\n".join(t.target for t in targets), action.summary + ":\n" + "\n".join(f"- {d}" for d in details)
+    return action.action, targets, (action.summary + ":", *(f"- {d}" for d in details))
 
 
 def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iterator[Section]:
@@ -242,36 +249,41 @@ def findings_sections(findings: Sequence[Finding], groups: Sequence[FindingGroup
 
 
 def report_console() -> Console:
-    """A console for reports: the terminal's width, or a wide page when output goes to a file or a pipe."""
-    console = Console()
-    return console if console.is_terminal else Console(width=220)
+    """A literal console for reports: the terminal's width, or a wide page when output goes to a file or a pipe."""
+    console = literal_console()
+    return console if console.is_terminal else literal_console(width=220)
+
+
+def _terminal_cell(cell: Cell) -> Text:
+    return Text("\n".join(visible(part) for part in (cell if isinstance(cell, tuple) else (cell,))))
 
 
 def print_sections(console: Console, header: Sequence[str], sections: Iterator[Section]) -> None:
-    """Render sections as rich tables."""
+    """Render sections as rich tables; log text in them is shown literally (``Text``, escapes for control characters)."""
     for index, line in enumerate(header):
-        console.print(f"[bold]{line}[/bold]" if index == 0 else line, highlight=False)
+        console.print(Text(visible(line), style="bold" if index == 0 else ""))
     for section in sections:
         console.print()
         if not section.rows:
-            console.print(f"[bold]{section.title}[/bold]: {section.empty}")
+            console.print(Text.assemble((section.title, "bold"), f": {section.empty}"))
             continue
-        table = Table(title=f"[bold]{section.title}[/bold]", title_justify="left", caption=section.note or None, caption_justify="left")
+        title = Text(section.title, style="bold")
+        table = Table(title=title, title_justify="left", caption=Text(section.note) if section.note else None, caption_justify="left")
         for column in section.columns:
             table.add_column(column, overflow="fold")
         for row in section.rows:
-            table.add_row(*row)
+            table.add_row(*(_terminal_cell(cell) for cell in row))
         console.print(table)
 
 
-def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", "<br>")
+def _md_cell(cell: Cell) -> str:
+    return "<br>".join(markdown_text(part) for part in (cell if isinstance(cell, tuple) else (cell,)))
 
 
 def markdown(header: Sequence[str], sections: Iterator[Section]) -> str:
     """Render sections as a Markdown document."""
-    lines = [f"# {header[0]}", ""] if header else []
-    lines += [f"- {line}" for line in header[1:]]
+    lines = [f"# {markdown_text(header[0])}", ""] if header else []
+    lines += [f"- {markdown_text(line)}" for line in header[1:]]
     for section in sections:
         lines += ["", f"## {section.title}", ""]
         if section.note:
