@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
@@ -38,6 +39,7 @@ from keytrail.loaders.sources import (
     open_source,
     parse_time,
 )
+from keytrail.report.literal import literal_console, visible
 
 #: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
 EXIT_SOURCE = 4
@@ -189,8 +191,9 @@ def load(
     except SourceError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
-    err = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    err = literal_console(stderr=True)
+    # File names come from the evidence: shown as they are, never read as markup.
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with open_store(settings) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()
         manifest = ObjectManifest(backend, incident, run_id)
@@ -199,7 +202,7 @@ def load(
         except SourceError as exc:
             _fail(err, exc)
         for warning in (w for s in sources for w in getattr(s, "warnings", ())):
-            err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+            err.print(Text.assemble(("warning", "yellow"), " ", visible(str(warning))))
         files = sum(sum(1 for _ in s.files.files()) for s in sources if isinstance(s, PathSource))
         task = progress.add_task("starting", total=files or None)
         shown = _Progress(progress, task, sources, files)
@@ -217,7 +220,7 @@ def load(
 
 
 def _fail(err: Console, exc: SourceError) -> NoReturn:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))))
     raise typer.Exit(EXIT_SOURCE) from exc
 
 
@@ -254,22 +257,30 @@ def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, A
             data["sources"] = list(sources)
         print_json(data)
         return
-    console = Console()
-    console.print(f"Loaded [bold]{summary.loaded:,}[/bold] events into incident [bold]{summary.incident}[/bold] ({summary.store}) in {summary.seconds:.1f} s.")
+    console = literal_console()
+    console.print(
+        Text.assemble(
+            "Loaded ",
+            (f"{summary.loaded:,}", "bold"),
+            " events into incident ",
+            (visible(summary.incident), "bold"),
+            f" ({summary.store}) in {summary.seconds:.1f} s.",
+        )
+    )
     console.print(
         f"Read {summary.read:,} records = {summary.loaded:,} loaded + {summary.duplicates:,} duplicates "
         f"+ {summary.rejected:,} rejected; {summary.origins:,} files, {summary.skipped_origins:,} skipped "
         f"(digests, empty), {summary.rejected_origins:,} unreadable."
     )
     for source in sources:
-        console.print(_source_line(source), highlight=False)
+        console.print(Text(visible(_source_line(source))))
     if summary.problems:
-        err = Console(stderr=True)
+        err = literal_console(stderr=True)
         for problem in summary.problems[:20]:
-            err.print(f"[red]rejected[/red] {problem}", highlight=False)
+            err.print(Text.assemble(("rejected", "red"), " ", visible(problem)))
         if len(summary.problems) > 20:
-            err.print(f"... and more: see {summary.rejects_path}")
-        err.print(f"Rejected records are kept in {summary.rejects_path}")
+            err.print(Text(f"... and more: see {visible(str(summary.rejects_path))}"))
+        err.print(Text(f"Rejected records are kept in {visible(str(summary.rejects_path))}"))
 
 
 def _source_line(source: dict[str, Any]) -> str:

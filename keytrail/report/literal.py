@@ -55,6 +55,6 @@ def markdown_text(text: str) -> str:
     return "".join(_MARKDOWN.get(c, c) for c in visible(text))
 
 
-def literal_console(width: int | None = None) -> Console:
+def literal_console(width: int | None = None, *, stderr: bool = False) -> Console:
     """A console that prints strings as they are: no markup, no emoji codes, no highlighting."""
-    return Console(markup=False, emoji=False, highlight=False, width=width)
+    return Console(markup=False, emoji=False, highlight=False, width=width, stderr=stderr)

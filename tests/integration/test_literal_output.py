@@ -48,6 +48,8 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str], dict
     path.write_text(json.dumps({"Records": hostile_records()}))
     result = CliRunner().invoke(app, [*args, "load", str(path), "--incident", NAME, "--rejects", str(tmp_path / "r.jsonl")], env=env)
     assert result.exit_code == 0, result.output
+    # The load's own summary names the incident as it was typed, markup and all.
+    assert f"into incident {NAME} " in result.stdout
     return args, env
 
 
