@@ -7,6 +7,7 @@ with its origin, index and reason in a JSON-lines rejects file.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -17,12 +18,13 @@ from typing import IO, Any
 
 import orjson
 
-from keytrail.graph.backends import Backend
+from keytrail.graph.backends import Backend, default_home
 from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
+from keytrail.model.secrets import redact_tokens
 
 
 @dataclass(slots=True)
@@ -64,8 +66,13 @@ ProgressCallback = Callable[[LoadSummary, LoaderItem], None]
 OriginsLoadedCallback = Callable[[list[str]], None]
 
 
+def default_rejects(run_id: str) -> Path:
+    """Where a load keeps what it rejected unless told: under keytrail's home, never beside (or inside) the evidence."""
+    return default_home() / "rejects" / f"keytrail-rejects-{run_id}.jsonl"
+
+
 class _Rejects:
-    """The rejects file, opened only when something is rejected."""
+    """The rejects file, opened only when something is rejected: owner-only, session tokens redacted."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -73,9 +80,11 @@ class _Rejects:
 
     def add(self, rejection: Rejection) -> None:
         if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("ab")
-        entry = {"origin": rejection.origin, "index": rejection.index, "reason": rejection.reason, "record": rejection.raw}
+            # A rejected record is evidence like any other: readable by its owner only.
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+            os.chmod(self.path, 0o600)
+        entry = {"origin": rejection.origin, "index": rejection.index, "reason": rejection.reason, "record": redact_tokens(rejection.raw)}
         self._handle.write(orjson.dumps(entry, default=str) + b"\n")
 
     def close(self) -> None:
@@ -107,7 +116,7 @@ class Ingest:
         self.batch_size = batch_size
         self.run_id = run_id or new_run_id()
         self.summary = LoadSummary(self.run_id, incident, backend.name)
-        self._rejects = _Rejects(rejects_path or Path.cwd() / f"keytrail-rejects-{self.run_id}.jsonl")
+        self._rejects = _Rejects(rejects_path or default_rejects(self.run_id))
         self._progress = progress
         self._batch: dict[str, SourceRecord] = {}
         self._last_origin: str | None = None

@@ -109,7 +109,10 @@ def load(
     ],
     incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.")] = "default",
     batch_size: Annotated[int, typer.Option(help="Events per write transaction.", min=1)] = DEFAULT_BATCH_SIZE,
-    rejects: Annotated[Path | None, typer.Option(help="Where to keep rejected records (JSON lines). Default: ./keytrail-rejects-<run>.jsonl")] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where to keep rejected records (JSON lines, owner-only). Default: <home>/rejects/keytrail-rejects-<run>.jsonl"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     start: Annotated[
         str | None, typer.Option(help="Only records at or after this time (ISO 8601; UTC unless an offset is given).", rich_help_panel=_CLOUD)

@@ -15,6 +15,7 @@ from typing import Any
 
 from keytrail.graph.effects import EFFECT_QUERY, relationship_type
 from keytrail.model.identity import key_kind, principal_of_identity, session_issuer, valid_key
+from keytrail.model.secrets import redact_tokens
 from keytrail.model.time import event_time_of, normalise_time
 from keytrail.rules import interpret
 from keytrail.rules.base import json_text, parse_json, read_only
@@ -38,15 +39,6 @@ WRITE_ORDER: tuple[str, ...] = (
     "merge_effects_on_login_profiles",
     "merge_effects_on_resources",
 )
-
-
-def _redact_tokens(value: Any) -> Any:
-    """Drop STS session tokens: they are bearer secrets and no analysis needs them."""
-    if isinstance(value, dict):
-        return {k: ("<redacted>" if k == "sessionToken" else _redact_tokens(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_tokens(v) for v in value]
-    return value
 
 
 def _response(record: dict[str, Any]) -> Any:
@@ -115,7 +107,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "target": target or None,
             "targetType": ("Principal" if not first_effect.key else first_effect.label) if first_effect and target else None,
             "requestParameters": json_text(record.get("requestParameters")),
-            "responseElements": json_text(_redact_tokens(response)),
+            "responseElements": json_text(redact_tokens(response)),
             "additionalEventData": json_text(record.get("additionalEventData")),
             "resources": json_text(record.get("resources")),
             "source": origin,
