@@ -24,13 +24,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
+from keytrail.graph.neo4j_local import local_credentials
 from keytrail.graph.runner import reset_store, run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.records import SourceRecord
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.model import BlastRadius
 from keytrail.sample import ATTACKER_NET, synthetic_records
 
 INCIDENT = "bench"
@@ -65,10 +66,9 @@ def load(backend: Backend, n: int, seed: int, reuse: bool) -> float:
     return seconds
 
 
-def time_report(backend: Backend, key: str, incident: str | None, repeat: int) -> tuple[list[float], dict[str, Any]]:
-    build_blast_radius(backend, key, incident)  # warm caches and query plans
+def time_report(backend: Backend, key: str, incident: str | None, repeat: int) -> tuple[list[float], BlastRadius]:
+    report = build_blast_radius(backend, key, incident)  # warm caches and query plans
     times = []
-    report: dict[str, Any] = {}
     for _ in range(repeat):
         began = time.perf_counter()
         report = build_blast_radius(backend, key, incident)
@@ -129,7 +129,10 @@ def main() -> int:
         if not args.neo4j:
             print("neo4j: skipped (no --neo4j and no NEO4J_URI)")
         else:
-            settings = Neo4jSettings(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"))
+            user, password = os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD")
+            if not password:
+                user, password = local_credentials(args.neo4j) or (user, password)
+            settings = Neo4jSettings(args.neo4j, user, password, os.environ.get("NEO4J_DATABASE", "neo4j"))
             neo = Neo4jBackend(settings)
             try:
                 rows += bench("neo4j", neo, args, key)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
+from keytrail.graph.neo4j_local import local_credentials
 from keytrail.graph.runner import reset_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +55,11 @@ def _unavailable(reason: str) -> None:
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSettings]:
     uri = os.environ.get("NEO4J_URI")
     if uri:
-        yield Neo4jSettings(uri, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"))
+        username, password = os.environ.get("NEO4J_USERNAME") or None, os.environ.get("NEO4J_PASSWORD") or None
+        if password is None:
+            # A server of scripts/neo4j-local (as .ci/run starts): its password, read from its home.
+            username, password = local_credentials(uri) or (username, None)
+        yield Neo4jSettings(uri, username, password, os.environ.get("NEO4J_DATABASE", "neo4j"))
         return
     if _docker_answers():
         try:
@@ -70,8 +75,11 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSe
     started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=900)
     if started.returncode != 0:
         _unavailable(f"scripts/neo4j-local start failed: {started.stdout[-2000:]}{started.stderr[-2000:]}")
+    # keytrail commands run by the tests find this server's password the way they would a user's.
+    os.environ["KEYTRAIL_NEO4J_HOME"] = str(home)
     try:
-        yield Neo4jSettings(f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}")
+        # The script turns authentication on and keeps the generated password in its home, owner-only.
+        yield Neo4jSettings(f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}", "neo4j", (home / "run" / "password").read_text().strip())
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=120)
 
