@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
-from keytrail.graph.neo4j_local import local_credentials
+from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import reset_store, run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.records import SourceRecord
@@ -129,9 +129,7 @@ def main() -> int:
         if not args.neo4j:
             print("neo4j: skipped (no --neo4j and no NEO4J_URI)")
         else:
-            user, password = os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD")
-            if not password:
-                user, password = local_credentials(args.neo4j) or (user, password)
+            user, password = credentials_for(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))
             settings = Neo4jSettings(args.neo4j, user, password, os.environ.get("NEO4J_DATABASE", "neo4j"))
             neo = Neo4jBackend(settings)
             try:

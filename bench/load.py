@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
-from keytrail.graph.neo4j_local import local_credentials
+from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import reset_store
 from keytrail.graph.transform import event_rows
 from keytrail.ingest import Ingest
@@ -70,9 +70,7 @@ def main() -> None:
         finally:
             embedded.close()
         if args.neo4j:
-            user, password = os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD")
-            if not password:
-                user, password = local_credentials(args.neo4j) or (user, password)
+            user, password = credentials_for(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))
             neo4j = Neo4jBackend(Neo4jSettings(args.neo4j, user, password))
             try:
                 measure_load(neo4j, root, args.batch_size)

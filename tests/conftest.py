@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
-from keytrail.graph.neo4j_local import local_credentials
+from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import reset_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,10 +55,8 @@ def _unavailable(reason: str) -> None:
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSettings]:
     uri = os.environ.get("NEO4J_URI")
     if uri:
-        username, password = os.environ.get("NEO4J_USERNAME") or None, os.environ.get("NEO4J_PASSWORD") or None
-        if password is None:
-            # A server of scripts/neo4j-local (as .ci/run starts): its password, read from its home.
-            username, password = local_credentials(uri) or (username, None)
+        # A server of scripts/neo4j-local (as .ci/run starts) has its password read from its home.
+        username, password = credentials_for(uri, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))
         yield Neo4jSettings(uri, username, password, os.environ.get("NEO4J_DATABASE", "neo4j"))
         return
     if _docker_answers():

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
-from keytrail.graph.neo4j_local import local_credentials
+from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import run_query
 from keytrail.report.literal import visible
 
@@ -52,11 +52,9 @@ def open_store(settings: Settings) -> Iterator[Backend]:
 
 
 def make_settings(uri: str | None, username: str | None, password: str | None, database: str, home: Path | None) -> Settings:
-    if uri and password is None:
+    if uri:
         # A server from scripts/neo4j-local: its generated password, read from its home (never printed).
-        found = local_credentials(uri)
-        if found is not None:
-            username, password = username or found[0], found[1]
+        username, password = credentials_for(uri, username, password)
     neo4j = Neo4jSettings(uri, username, password, database) if uri else None
     return Settings(neo4j, home or default_home())
 

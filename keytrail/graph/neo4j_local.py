@@ -39,3 +39,10 @@ def local_credentials(uri: str) -> tuple[str, str] | None:
         if bolt == str(parts.port) and password:
             return USER, password
     return None
+
+
+def credentials_for(uri: str, username: str | None, password: str | None) -> tuple[str | None, str | None]:
+    """The credentials to connect to ``uri`` with: those given, else a neo4j-local server's own (``None`` if neither)."""
+    if password:
+        return username or None, password
+    return local_credentials(uri) or (username or None, None)
