@@ -18,12 +18,13 @@ from typing import IO, Any
 
 import orjson
 
-from keytrail.graph.backends import Backend, default_home
+from keytrail.graph.backends import Backend, Run, default_home
 from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
+from keytrail.model.fingerprint import fingerprint
 from keytrail.model.secrets import redact_tokens
 
 
@@ -39,9 +40,13 @@ class LoadSummary:
     loaded: int = 0
     duplicates: int = 0
     rejected: int = 0
+    #: Records rejected because a record with their eventID and other content was read or stored first (counted in ``rejected``).
+    conflicts: int = 0
     rejected_origins: int = 0
     skipped_origins: int = 0
     rejects_path: str | None = None
+    #: The signal that stopped the load early, between two batches; None when it read everything.
+    stopped_by: str | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -66,9 +71,9 @@ ProgressCallback = Callable[[LoadSummary, LoaderItem], None]
 OriginsLoadedCallback = Callable[[list[str]], None]
 
 
-def default_rejects(run_id: str) -> Path:
-    """Where a load keeps what it rejected unless told: under keytrail's home, never beside (or inside) the evidence."""
-    return default_home() / "rejects" / f"keytrail-rejects-{run_id}.jsonl"
+def default_rejects(run_id: str, home: Path | None = None) -> Path:
+    """Where a load keeps what it rejected unless told: under keytrail's home (``--home``), never beside (or inside) the evidence."""
+    return (home or default_home()) / "rejects" / f"keytrail-rejects-{run_id}.jsonl"
 
 
 class _Rejects:
@@ -119,12 +124,20 @@ class Ingest:
         self._rejects = _Rejects(rejects_path or default_rejects(self.run_id))
         self._progress = progress
         self._batch: dict[str, SourceRecord] = {}
+        self._digests: dict[str, str] = {}
+        #: Other contents read in this batch for an eventID already in it, by fingerprint.
+        self._variants: dict[str, dict[str, SourceRecord]] = {}
         self._last_origin: str | None = None
         # Origins read to the end whose records may still sit in the unwritten batch, and
         # origins with a rejection (never reported as loaded: a later load reads them again).
         self._on_origins_loaded = on_origins_loaded
         self._ended: list[str] = []
         self._spoiled: set[str] = set()
+        self._stop: str | None = None
+
+    def request_stop(self, reason: str) -> None:
+        """Stop reading after the current record; what was read is then stored whole and saved."""
+        self._stop = reason
 
     def run(self, items: Iterable[LoaderItem], inputs: list[str]) -> LoadSummary:
         """Read every item, write in batches, record the load, and make it durable."""
@@ -136,8 +149,12 @@ class Ingest:
                 self._take(item)
                 if self._progress is not None:
                     self._progress(self.summary, item)
-            if self._last_origin is not None:
+                if self._stop is not None:
+                    break
+            # An origin the stop cut short is not stored completely: a later load reads it again.
+            if self._last_origin is not None and self._stop is None:
                 self._ended.append(self._last_origin)
+            self.summary.stopped_by = self._stop
             self._flush()
             self._report_loaded_origins()
             # Every key again, whatever this load touched: a deletion can arrive long after the key's creation.
@@ -169,10 +186,17 @@ class Ingest:
             self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
             return
         event_id = item.record["eventID"]
+        digest = fingerprint(item.record)
         if event_id in self._batch:
-            self.summary.duplicates += 1
+            variants = self._variants.setdefault(event_id, {})
+            if digest == self._digests[event_id] or digest in variants:
+                self.summary.duplicates += 1
+            else:
+                # Which copy is kept is decided with the store (a stored one wins): see _flush.
+                variants[digest] = item
             return
         self._batch[event_id] = item
+        self._digests[event_id] = digest
         if len(self._batch) >= self.batch_size:
             self._flush()
             self._report_loaded_origins()
@@ -204,24 +228,62 @@ class Ingest:
         if not self._batch:
             return
         batch, self._batch = self._batch, {}
-        existing = self.writer.existing_events(list(batch))
-        retag = [{"eventID": eid, "incident": self.summary.incident} for eid, incidents in existing.items() if self.summary.incident not in incidents]
+        digests, self._digests = self._digests, {}
+        variants, self._variants = self._variants, {}
+        incident = self.summary.incident
+        find_existing = get_query("find_existing_events").body
+
+        def unit(run: Run) -> tuple[dict[str, list[str]], int, list[Rejection], dict[str, str | None]]:
+            # Which events are stored already is asked inside the batch's own unit: on a shared Neo4j
+            # another load may have stored some a moment ago, and must not get them stored twice.
+            found = run(find_existing, {"ids": list(batch)})
+            # A stored event with other content is a conflict: the stored one stays, this one goes to the rejects file.
+            stored = {row["eventID"]: row["recordSha256"] for row in found}
+            conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, digests[eid])}
+            existing = {row["eventID"]: list(row["incidents"] or []) for row in found if row["eventID"] not in conflicting}
+            rows: dict[str, list[dict[str, Any]]] = {}
+            refused: list[Rejection] = []
+            loaded = 0
+            for event_id, item in batch.items():
+                if event_id in existing or event_id in conflicting:
+                    continue
+                try:
+                    produced = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, digest=digests[event_id])
+                except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
+                    refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
+                    continue
+                for name, produced_rows in produced.items():
+                    rows.setdefault(name, []).extend(produced_rows)
+                loaded += 1
+            self.writer.write_rows_in(run, reduce_batch(rows))
+            retag = [{"eventID": eid, "incident": incident} for eid, incidents in existing.items() if incident not in incidents]
+            self.writer.write_rows_in(run, {"add_incident_to_events": retag}, order=("add_incident_to_events",))
+            return existing, loaded, refused, conflicting
+
+        # The unit may run more than once (a transient failure on Neo4j): only its answer counts.
+        existing, loaded, refused, conflicting = self.backend.write_unit(unit, holder=self.run_id)
         self.summary.duplicates += len(existing)
-        rows: dict[str, list[dict[str, Any]]] = {}
-        for event_id, item in batch.items():
-            if event_id in existing:
-                continue
-            try:
-                produced = event_rows(item.record, origin=item.origin, index=item.index, incident=self.summary.incident, run_id=self.run_id)
-            except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
-                self._reject(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record), counted=True)
-                continue
-            for name, produced_rows in produced.items():
-                rows.setdefault(name, []).extend(produced_rows)
-            self.summary.loaded += 1
-        self.writer.write_rows(reduce_batch(rows))
-        if retag:
-            self.writer.write("add_incident_to_events", retag)
+        self.summary.loaded += loaded
+        for rejection in refused:
+            self._reject(rejection, counted=True)
+        for event_id in conflicting:
+            self._conflict(batch[event_id], "the store")
+        for event_id, others in variants.items():
+            kept = conflicting.get(event_id) or digests[event_id]
+            first = "the store" if event_id in conflicting or event_id in existing else f"{batch[event_id].origin} record {batch[event_id].index}"
+            for digest, item in others.items():
+                if digest == kept:
+                    self.summary.duplicates += 1
+                else:
+                    self._conflict(item, first)
+
+    def _conflict(self, item: SourceRecord, first: str) -> None:
+        """A record whose eventID was read or stored first with other content: kept aside, never merged or dropped."""
+        self.summary.conflicts += 1
+        reason = (
+            f"conflicting duplicate: eventID {item.record['eventID']} was read first from {first} with different content; the first is kept, this one only here"
+        )
+        self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
 
     def _record_run(self, inputs: list[str], started_at: str) -> None:
         s = self.summary
@@ -237,6 +299,7 @@ class Ingest:
                 "duplicates": s.duplicates,
                 "rejected": s.rejected,
                 "rejectedOrigins": s.rejected_origins,
+                "stoppedBy": s.stopped_by,
             },
         )
 

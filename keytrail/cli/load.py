@@ -20,8 +20,9 @@ from rich.text import Text
 
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
+from keytrail.cli.signals import exit_status
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
-from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, new_run_id
+from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
 from keytrail.loaders.athena import AthenaSource
 from keytrail.loaders.lookup_events import LookupEventsSource
 from keytrail.loaders.records import LoaderItem
@@ -197,7 +198,8 @@ def load(
     err = literal_console(stderr=True)
     # File names come from the evidence: shown as they are, never read as markup.
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with open_store(settings) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+    stop = _StopRelay()
+    with open_store(settings, on_signal=stop.request) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()
         manifest = ObjectManifest(backend, incident, run_id)
         try:
@@ -212,14 +214,46 @@ def load(
         for source in sources:
             if isinstance(source, S3Source | LookupEventsSource):
                 source.on_progress = shown.on_source_progress
-        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
+        rejects_path = rejects or default_rejects(run_id, settings.home)
+        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects_path, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
+        stop.attach(ingest)
         try:
             summary = ingest.run(_chain(sources), list(targets))
         except SourceError as exc:
             _fail(err, exc)
     report(summary, as_json=as_json, sources=[_describe(s) for s in sources if not isinstance(s, PathSource)])
+    if summary.stopped_by is not None:
+        err.print(
+            Text(
+                f"stopped by {summary.stopped_by}: the {summary.read:,} records read so far are stored and saved; "
+                "run the same load again to read the rest (what is stored already counts as duplicates)"
+            )
+        )
+        raise typer.Exit(exit_status(summary.stopped_by))
+    if stop.reason is not None:
+        # The signal came after the last record was read: nothing was cut short, but it was asked for.
+        err.print(Text(f"{stop.reason} arrived after every record was read: the load is complete and saved"))
+        raise typer.Exit(exit_status(stop.reason))
     if not summary.ok:
         raise typer.Exit(1)
+
+
+class _StopRelay:
+    """Passes the first stop signal to the load, even one that arrives before the load exists."""
+
+    def __init__(self) -> None:
+        self._ingest: Ingest | None = None
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        if self._ingest is not None:
+            self._ingest.request_stop(reason)
+
+    def attach(self, ingest: Ingest) -> None:
+        self._ingest = ingest
+        if self.reason is not None:
+            ingest.request_stop(self.reason)
 
 
 def _fail(err: Console, exc: SourceError) -> NoReturn:
@@ -272,7 +306,8 @@ def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, A
     )
     console.print(
         f"Read {summary.read:,} records = {summary.loaded:,} loaded + {summary.duplicates:,} duplicates "
-        f"+ {summary.rejected:,} rejected; {summary.origins:,} files, {summary.skipped_origins:,} skipped "
+        f"+ {summary.rejected:,} rejected{f' ({summary.conflicts:,} conflicting duplicates)' if summary.conflicts else ''}; "
+        f"{summary.origins:,} files, {summary.skipped_origins:,} skipped "
         f"(digests, empty), {summary.rejected_origins:,} unreadable."
     )
     for source in sources:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from keytrail.cli import blast_radius, demo, findings, load, queries, reset, stats
+from keytrail.cli import blast_radius, demo, event, findings, load, queries, reset, stats
 from keytrail.cli.settings import make_settings
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ app.command("query")(queries.query)
 app.command("reset")(reset.reset)
 app.command("blast-radius")(blast_radius.blast_radius)
 app.command("findings")(findings.findings)
+app.command("event")(event.event)
 app.command("demo")(demo.demo)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
+from keytrail.cli.signals import Interrupted, handled_signals
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
 from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import run_query
@@ -37,18 +38,39 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
+#: Exit status when the store cannot be reached or fails during the command.
+EXIT_STORE = 3
+
+
 @contextmanager
-def open_store(settings: Settings) -> Iterator[Backend]:
-    """Open the configured store, or exit with a clear message if it cannot be reached."""
+def open_store(settings: Settings, on_signal: Callable[[str], None] | None = None) -> Iterator[Backend]:
+    """Open the configured store for one command, and close it whatever ends the command.
+
+    A store that cannot be reached, or fails during the command, is one line on stderr naming
+    the store and exit status 3, never a traceback. SIGINT, SIGTERM and SIGHUP end the command
+    with 128 + the signal's number (``on_signal`` gets the first one instead: a load's clean
+    stop); the embedded store is then closed without saving what was not a whole.
+    """
     try:
-        backend = open_backend(settings.neo4j, settings.home)
+        with handled_signals(on_signal):
+            backend = open_backend(settings.neo4j, settings.home)
+            try:
+                yield backend
+            finally:
+                backend.close()
     except BackendError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(3) from exc
-    try:
-        yield backend
-    finally:
-        backend.close()
+        typer.secho(f"error: {visible(str(exc))}", err=True, fg=typer.colors.RED)
+        typer.secho(f"the store is {settings.store_description}; {_what_to_do(settings)}", err=True)
+        raise typer.Exit(EXIT_STORE) from None
+    except Interrupted as exc:
+        typer.secho(f"stopped by {exc}: nothing unfinished was saved; run the command again", err=True, fg=typer.colors.RED)
+        raise typer.Exit(exc.exit_status) from None
+
+
+def _what_to_do(settings: Settings) -> str:
+    if settings.neo4j is not None:
+        return "check that Neo4j is running and reachable (scripts/neo4j-local status), then run the command again: a load completes what it did not store"
+    return "run the command again: a load completes what it did not store; if it fails again, see docs/reliability.md"
 
 
 def make_settings(uri: str | None, username: str | None, password: str | None, database: str, home: Path | None) -> Settings:

@@ -16,16 +16,22 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
-from keytrail.graph.queries import schema_statements
+from keytrail.graph.queries import get_query, schema_statements
 
 log = logging.getLogger(__name__)
 
 GRAPH_NAME = "keytrail"
+
+
+T = TypeVar("T")
+#: Runs one statement inside a unit of writing; rows as dicts.
+Run = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
 
 
 class BackendError(RuntimeError):
@@ -54,6 +60,15 @@ class Backend(Protocol):
         """
         ...
 
+    def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
+        """Run ``work`` as one unit of writing: what it reads and writes through its ``run`` is one transaction
+        that no other keytrail load interleaves with, and is stored whole or not at all.
+
+        ``work`` may be run more than once (Neo4j retries a transaction that failed transiently), so it
+        must only read and write through ``run`` and return what it found; ``holder`` names the load.
+        """
+        ...
+
     def apply_schema(self) -> None:
         """Create this backend's constraints and indexes; idempotent."""
         ...
@@ -77,6 +92,10 @@ class Neo4jSettings:
     database: str = "neo4j"
 
 
+#: How long a managed transaction is retried through transient failures (a restart, a deadlock).
+NEO4J_RETRY_SECONDS = 30.0
+
+
 class Neo4jBackend:
     """Neo4j 5 over Bolt with managed transactions (they retry transient errors)."""
 
@@ -89,7 +108,7 @@ class Neo4jBackend:
         auth = (settings.username or "neo4j", settings.password) if settings.password else None
         self.location = settings.uri
         self._database = settings.database
-        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth)
+        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth, max_transaction_retry_time=NEO4J_RETRY_SECONDS)
         try:
             self._driver.verify_connectivity()
         except Exception as exc:
@@ -97,24 +116,50 @@ class Neo4jBackend:
             raise BackendError(f"cannot reach Neo4j at {settings.uri}: {exc}") from exc
 
     def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._driver.session(database=self._database) as session:
+        with self._errors(), self._driver.session(database=self._database) as session:
             rows: list[dict[str, Any]] = session.execute_read(_collect, statement, params)
             return rows
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._driver.session(database=self._database) as session:
+        with self._errors(), self._driver.session(database=self._database) as session:
             rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
             return rows
 
     def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-        with self._driver.session(database=self._database) as session:
+        with self._errors(), self._driver.session(database=self._database) as session:
             results: list[tuple[float, list[dict[str, Any]]]] = session.execute_write(_run_all, list(statements))
             return results
 
+    def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
+        lock = get_query("take_write_lock").body
+
+        def unit(tx: Any) -> T:
+            # Loads sharing one Neo4j take turns per batch: without it, two loads both find an event
+            # missing, both write it, and aggregated counts double.
+            _collect(tx, lock, {"runId": holder})
+            return work(lambda statement, params: _collect(tx, statement, params))
+
+        with self._errors(), self._driver.session(database=self._database) as session:
+            result: T = session.execute_write(unit)
+            return result
+
     def apply_schema(self) -> None:
-        with self._driver.session(database=self._database) as session:
+        with self._errors(), self._driver.session(database=self._database) as session:
             for statement in schema_statements("neo4j"):
                 session.run(statement).consume()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Any failure of the driver or the server as a :class:`BackendError`, once the driver's own retries are spent.
+
+        Managed transactions retry transient failures (a server restarting, a leader switch, a
+        deadlock) for up to ``max_transaction_retry_time``; what is still failing after that is
+        the caller's to report. A failed transaction is rolled back whole.
+        """
+        try:
+            yield
+        except (self._neo4j.exceptions.Neo4jError, self._neo4j.exceptions.DriverError) as exc:
+            raise BackendError(f"Neo4j at {self.location} failed: {type(exc).__name__}: {exc}") from exc
 
     def flush(self) -> None:
         """Neo4j commits durably; nothing to do."""
@@ -135,15 +180,19 @@ def default_home() -> Path:
 class FalkorDBBackend:
     """FalkorDB embedded through falkordblite: no server to install or start.
 
-    Durability: FalkorDB keeps the graph in memory and snapshots it to one file. A load
-    calls :meth:`flush` (a synchronous SAVE) when it completes; if the process is
-    killed mid-load, what was written since the last snapshot is lost, and running the
-    same load again completes it because loads are idempotent.
+    Durability: FalkorDB keeps the graph in memory and snapshots it to one file, and the
+    snapshot is the store. It is written only by :meth:`flush`, which a command calls when
+    what it wrote forms a whole (a load, at its end or at a clean stop between batches;
+    ``reset``). The server's own autosave is switched off, because it would snapshot between
+    the statements of a batch; :meth:`close` and the process's exit never save, because they
+    also run after an error or a signal in the middle of a batch. So the file holds whole
+    loads only, and a load stopped in any way is completed by running it again (loads are
+    idempotent). A read-only command never rewrites the file.
 
     One keytrail process at a time owns a store (an exclusive lock on ``keytrail.lock``,
     released by the OS if the process dies). A redis-server left running by a process that
-    died is stopped without saving when the store is next opened: it may hold half a batch,
-    and a re-run load would count those events as duplicates and never complete them.
+    died is stopped without saving when the store is next opened. The home and the store's
+    files are owner-only: they hold the evidence.
     """
 
     name = "falkordb"
@@ -151,16 +200,33 @@ class FalkorDBBackend:
     def __init__(self, home: Path) -> None:
         try:
             import redislite.client
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
             from redislite.falkordb_client import FalkorDB
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise BackendError("the embedded store needs the falkordblite package (pip install falkordblite), or set NEO4J_URI to use Neo4j") from exc
-        home.mkdir(parents=True, exist_ok=True)
+        _make_private_home(home)
         self.location = str(home / "keytrail.db")
         self._lock = _lock_store(home)
         _stop_orphaned_server(Path(self.location + ".settings"))
+        for existing in (Path(self.location), Path(self.location + ".settings")):
+            if existing.exists():
+                existing.chmod(0o600)
         # The library waits 10 s for its server; reading a store of a million events takes longer.
         redislite.client.RedisMixin.start_timeout = max(redislite.client.RedisMixin.start_timeout, START_TIMEOUT_SECONDS)
-        self._db = FalkorDB(self.location)
+        # The server inherits the umask, so the snapshots it writes are owner-only too.
+        previous_umask = os.umask(0o077)
+        try:
+            # One attempt per command: the server is this process's own, and one that died is not coming back.
+            self._db = FalkorDB(self.location, serverconfig=SERVER_CONFIG, retry=Retry(NoBackoff(), 0))
+        finally:
+            os.umask(previous_umask)
+        client = self._db.client
+        # The library's exit hook shuts the server down with a save: after an error or a signal
+        # mid-batch that would store half a batch. Ours stops it without saving.
+        atexit.unregister(client._cleanup)
+        atexit.register(self._stop_server)
+        self._dirty = False
         self._graph = self._db.select_graph(GRAPH_NAME)
 
     def _query(self, statement: str, params: dict[str, Any], *, read_only: bool) -> Any:
@@ -169,6 +235,10 @@ class FalkorDBBackend:
                 return self._graph.ro_query(statement, params)
             return self._graph.query(statement, params)
         except Exception as exc:
+            from redis.exceptions import ConnectionError as RedisConnectionError
+
+            if isinstance(exc, RedisConnectionError):
+                raise BackendError(f"the embedded store's server (redis-server with FalkorDB) stopped during the command: {exc}") from exc
             raise BackendError(f"FalkorDB refused the statement: {exc}") from exc
 
     def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,9 +251,11 @@ class FalkorDBBackend:
             raise
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self._dirty = True
         return _rows(self._query(statement, params, read_only=False))
 
     def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
+        self._dirty = True
         results = []
         for statement, params in statements:
             began = time.perf_counter()
@@ -191,10 +263,16 @@ class FalkorDBBackend:
             results.append((time.perf_counter() - began, rows))
         return results
 
+    def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
+        """One process owns the embedded store (its lock), so nothing interleaves; ``flush`` makes units durable."""
+        self._dirty = True
+        return work(lambda statement, params: _rows(self._query(statement, params, read_only=False)))
+
     def apply_schema(self) -> None:
         for statement in schema_statements("falkordb"):
             try:
                 self._graph.query(statement)
+                self._dirty = True
             except Exception as exc:
                 if "already indexed" not in str(exc).lower():
                     raise BackendError(f"FalkorDB schema statement failed: {statement}: {exc}") from exc
@@ -203,46 +281,51 @@ class FalkorDBBackend:
         for label, key in NODE_KEYS.items():
             try:
                 self._db.execute_command("GRAPH.CONSTRAINT", "CREATE", GRAPH_NAME, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
+                self._dirty = True
             except Exception as exc:
                 if "already exists" not in str(exc).lower():
                     raise BackendError(f"FalkorDB constraint on {label}.{key} failed: {exc}") from exc
 
     def flush(self) -> None:
-        _save(self._db.client)
+        """Snapshot the store, if anything was written since the last snapshot."""
+        if self._dirty:
+            _save(self._db.client)
+            self._dirty = False
 
     def close(self) -> None:
-        """Save, then stop the private redis-server.
+        """Stop the private redis-server, without saving: what is not flushed is not a whole.
 
         A graceful SHUTDOWN of redis-server with the FalkorDB module loaded takes about
-        four seconds here, on every command. The snapshot is written synchronously by
-        SAVE first, so nothing is lost by ending the process with SIGKILL instead; the
-        library's own (slow) clean-up is the fallback if anything about that fails.
+        four seconds here, on every command; ending it with SIGKILL loses nothing, because
+        the snapshot is the store and only :meth:`flush` writes it.
         """
-        client = self._db.client
+        if self._dirty:
+            log.debug("closing the embedded store with unsaved writes; they are dropped")
         try:
-            _save(client)
-            pid = client.pid
-            if pid:
-                os.kill(pid, signal.SIGKILL)
-                _wait_gone(pid)
-            for path in (client.pidfile, getattr(client, "settingregistryfile", None)):
-                if path and os.path.exists(path):
-                    os.remove(path)
-            if client.redis_dir and os.path.isdir(client.redis_dir):
-                shutil.rmtree(client.redis_dir, ignore_errors=True)
-            client.connection_pool.disconnect()
-            client.running = False
-            client.pidfile = None
-            client.redis_dir = None
-        except Exception:
-            log.debug("fast close failed; using the library's shutdown", exc_info=True)
-            self._db.close()
-        else:
-            atexit.unregister(client._cleanup)
+            self._stop_server()
         finally:
             self._lock.close()
 
+    def _stop_server(self) -> None:
+        client = self._db.client
+        pid = client.pid
+        if pid:
+            _kill_tree(pid)
+        for path in (client.pidfile, getattr(client, "settingregistryfile", None)):
+            if path and os.path.exists(path):
+                os.remove(path)
+        if client.redis_dir and os.path.isdir(client.redis_dir):
+            shutil.rmtree(client.redis_dir, ignore_errors=True)
+        client.connection_pool.disconnect()
+        client.running = False
+        client.pidfile = None
+        client.redis_dir = None
+        atexit.unregister(self._stop_server)
 
+
+#: The embedded server's settings beyond the library's: no autosave (only flush() writes the
+#: snapshot) and no append-only file.
+SERVER_CONFIG = {"save": '""', "appendonly": "no"}
 START_TIMEOUT_SECONDS = 600
 
 
@@ -272,7 +355,8 @@ def _save(client: Any, timeout: float = 3600.0) -> None:
 
 def _lock_store(home: Path) -> IO[str]:
     """Take the store's exclusive lock, or fail with a message naming the holder."""
-    handle = (home / "keytrail.lock").open("a+")
+    handle = os.fdopen(os.open(home / "keytrail.lock", os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    os.fchmod(handle.fileno(), 0o600)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -303,16 +387,34 @@ def _stop_orphaned_server(registry: Path) -> None:
         pid, settings = 0, {}
     if pid:
         log.warning("stopping redis-server %s left by a keytrail process that died; unsaved writes are dropped", pid)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        else:
-            _wait_gone(pid)
+        _kill_tree(pid)
     socket_file = settings.get("unixsocket") if isinstance(settings, dict) else None
     if socket_file:
         shutil.rmtree(Path(socket_file).parent, ignore_errors=True)
     registry.unlink(missing_ok=True)
+
+
+def _make_private_home(home: Path) -> None:
+    """Create the store's home owner-only, and make an existing one so (it holds evidence)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
+        home.chmod(0o700)
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a redis-server and any snapshot child it forked, and wait until they are gone."""
+    import psutil
+
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for target in [pid, *(child.pid for child in children)]:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        _wait_gone(target)
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:

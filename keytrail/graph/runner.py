@@ -21,7 +21,7 @@ def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None)
 
 
 #: Records of the loads themselves, not evidence: a repeated load adds a LoadRun and nothing else.
-BOOKKEEPING_LABELS = frozenset({"LoadRun", "Incident", "LoadedObject"})
+BOOKKEEPING_LABELS = frozenset({"LoadRun", "Incident", "LoadedObject", "WriteLock"})
 BOOKKEEPING_TYPES = frozenset({"FOR_INCIDENT"})
 
 

@@ -26,6 +26,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "Incident": "name",
     "LoadRun": "runId",
     "LoadedObject": "uri",
+    "WriteLock": "name",
 }
 
 #: Relationships recorded once per event: who made it, with which key, what it called.

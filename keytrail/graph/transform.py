@@ -10,10 +10,12 @@ described in :mod:`keytrail.model.identity`.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from typing import Any
 
 from keytrail.graph.effects import EFFECT_QUERY, relationship_type
+from keytrail.model.fingerprint import fingerprint, kept_text
 from keytrail.model.identity import key_kind, principal_of_identity, session_issuer, valid_key
 from keytrail.model.secrets import redact_tokens
 from keytrail.model.time import event_time_of, normalise_time
@@ -57,8 +59,11 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """All rows one (already checked) record contributes, keyed by write query name."""
+def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, digest: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """All rows one (already checked) record contributes, keyed by write query name.
+
+    ``digest`` is the record's :func:`~keytrail.model.fingerprint.fingerprint`, when the caller has it already.
+    """
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in WRITE_ORDER}
     identity = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else None
     actor = principal_of_identity(identity, record.get("awsRegion"))
@@ -113,6 +118,9 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "source": origin,
             "sourceIndex": index,
             "loadRunId": run_id,
+            # The record itself, every field as read (tokens redacted), and its fingerprint for conflicts.
+            "raw": kept_text(record),
+            "recordSha256": digest or fingerprint(record),
         }
     )
     ip = record.get("sourceIPAddress") or None
@@ -222,9 +230,15 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         agg["count"] += 1
         agg["firstSeen"] = min(agg["firstSeen"], row["eventTime"])
         agg["lastSeen"] = max(agg["lastSeen"], row["eventTime"])
-        if len(agg["eventIDs"]) < 10:
-            agg["eventIDs"].append(row["eventID"])
+        # The samples are the smallest eventIDs, sorted: which ones are kept must not depend on the order records arrive in.
+        if row["eventID"] not in agg["eventIDs"]:
+            bisect.insort(agg["eventIDs"], row["eventID"])
+            del agg["eventIDs"][USAGE_SAMPLES:]
     return list(grouped.values())
+
+
+#: How many eventIDs a USED or ATTEMPTED edge keeps as samples.
+USAGE_SAMPLES = 10
 
 
 #: Relationship rows that keep only their earliest evidence, by the fields that identify the pair.

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from keytrail.graph.backends import Backend
+from keytrail.graph.backends import Backend, Run
 from keytrail.graph.queries import get_query
 from keytrail.graph.transform import WRITE_ORDER
 
@@ -86,27 +86,29 @@ class GraphWriter:
                 check_landed(query_name, chunk, result)
 
     def write_rows(self, rows_by_query: dict[str, list[dict[str, Any]]]) -> None:
-        """Write one batch of transformed events: every query in dependency order, as one unit.
-
-        On Neo4j the batch is one transaction: events are stored together with all their
-        edges or not at all, so a load that dies mid-way can be completed by running it again
-        (stored events are skipped as duplicates, and they are complete).
-        """
+        """Write one batch of transformed events: every query in dependency order, as one unit."""
         self.ensure_schema()
-        names: list[str] = []
-        statements: list[tuple[str, dict[str, Any]]] = []
-        for name in WRITE_ORDER:
+        self.backend.write_unit(lambda run: self.write_rows_in(run, rows_by_query), holder="writer")
+
+    def write_rows_in(self, run: Run, rows_by_query: dict[str, list[dict[str, Any]]], order: Sequence[str] = WRITE_ORDER) -> None:
+        """Write rows inside a unit of writing (``Backend.write_unit``), queries in ``order``, checking what landed.
+
+        On Neo4j the unit is one transaction: events are stored together with all their edges
+        or not at all, so a load that dies mid-way is completed by running it again (stored
+        events are skipped as duplicates, and they are complete).
+        """
+        for name in order:
             rows = rows_by_query.get(name, [])
-            body = get_query(name).body
+            if not rows:
+                continue
+            query = get_query(name)
             for start in range(0, len(rows), self.batch_size):
-                names.append(name)
-                statements.append((body, {"rows": list(rows[start : start + self.batch_size])}))
-        if not statements:
-            return
-        for name, (_, params), (seconds, result) in zip(names, statements, self.backend.write_many(statements), strict=True):
-            self.stats.add(name, len(params["rows"]), seconds)
-            if "landed" in get_query(name).returns:
-                check_landed(name, params["rows"], result)
+                chunk = list(rows[start : start + self.batch_size])
+                began = time.perf_counter()
+                result = run(query.body, {"rows": chunk})
+                self.stats.add(name, len(chunk), time.perf_counter() - began)
+                if "landed" in query.returns:
+                    check_landed(name, chunk, result)
 
     def existing_events(self, event_ids: Sequence[str]) -> dict[str, list[str]]:
         """Which of these eventIDs are stored already, with the incidents they carry."""

@@ -1,4 +1,7 @@
-"""The embedded store: a load is saved when it completes, and an interrupted load completes when run again."""
+"""The embedded store: a load is saved when it completes, one process owns it, it is owner-only and only writes rewrite it.
+
+Stopped loads, and how they complete when run again, are test_crash_safety's.
+"""
 
 from __future__ import annotations
 
@@ -13,29 +16,6 @@ from keytrail.loaders.files import FileSource
 from keytrail.sample import workshop_incident
 from keytrail.sample.layout import write_jsonl
 
-#: Loads in small batches and dies (no close, no save) after the second batch is written.
-CRASHING_LOAD = """
-import os, sys
-from pathlib import Path
-from keytrail.graph.backends import FalkorDBBackend
-from keytrail.ingest import Ingest
-from keytrail.loaders.files import FileSource
-
-home, logs = Path(sys.argv[1]), Path(sys.argv[2])
-backend = FalkorDBBackend(home)
-ingest = Ingest(backend, "crash", batch_size=50, rejects_path=home / "rejects.jsonl")
-writes = 0
-original = ingest.writer.write_rows
-def write_then_maybe_die(rows):
-    global writes
-    original(rows)
-    writes += 1
-    if writes == 2:
-        os._exit(9)
-ingest.writer.write_rows = write_then_maybe_die
-ingest.run(FileSource([logs]), [str(logs)])
-"""
-
 
 def test_a_completed_load_survives_reopening(tmp_path: Path) -> None:
     logs = tmp_path / "workshop.jsonl"
@@ -48,25 +28,6 @@ def test_a_completed_load_survives_reopening(tmp_path: Path) -> None:
         assert store_stats(reopened)["events"] == len(workshop_incident().records)
     finally:
         reopened.close()
-
-
-def test_an_interrupted_load_completes_when_run_again(tmp_path: Path) -> None:
-    records = workshop_incident().records
-    logs = tmp_path / "workshop.jsonl"
-    write_jsonl(records, logs)
-    home = tmp_path / "home"
-    crashed = subprocess.run([sys.executable, "-c", CRASHING_LOAD, str(home), str(logs)], capture_output=True, text=True, timeout=120)
-    assert crashed.returncode == 9, crashed.stderr
-    backend = FalkorDBBackend(home)
-    try:
-        partial = store_stats(backend)["events"]
-        assert partial < len(records)
-        again = Ingest(backend, "crash", rejects_path=tmp_path / "r.jsonl").run(FileSource([logs]), [str(logs)])
-        assert again.balanced and again.loaded + again.duplicates == len(records)
-        assert again.duplicates == partial
-        assert store_stats(backend)["events"] == len(records)
-    finally:
-        backend.close()
 
 
 def test_one_process_owns_a_store_at_a_time(tmp_path: Path) -> None:
@@ -93,3 +54,45 @@ def test_one_process_owns_a_store_at_a_time(tmp_path: Path) -> None:
     finally:
         owner.close()
     FalkorDBBackend(tmp_path / "home").close()
+
+
+def _modes(home: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mode & 0o777 for path in [home, *home.iterdir()]}
+
+
+def test_the_store_is_owner_only_and_read_only_commands_leave_its_file_alone(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from keytrail.cli.main import app
+
+    logs = tmp_path / "workshop.jsonl"
+    write_jsonl(workshop_incident().records, logs)
+    home = tmp_path / "home"
+    env = {"NEO4J_URI": None}
+    loaded = CliRunner().invoke(app, ["--home", str(home), "load", str(logs), "-i", "w"], env=env)
+    assert loaded.exit_code == 0, loaded.output
+    modes = _modes(home)
+    assert modes.pop(home.name) == 0o700
+    assert "keytrail.db" in modes and set(modes.values()) == {0o600}, modes
+    store = home / "keytrail.db"
+    before = (store.stat().st_mtime_ns, store.read_bytes())
+    key = workshop_incident().facts.leaked_key.access_key_id
+    for words in (["stats"], ["query", "key-first-use", "--param", f"key={key}"], ["blast-radius", key], ["findings"]):
+        result = CliRunner().invoke(app, ["--home", str(home), *words], env=env)
+        assert result.exit_code == 0, (words, result.output)
+        assert (store.stat().st_mtime_ns, store.read_bytes()) == before, f"{words} rewrote the store"
+    # A home made by an older keytrail, or by hand, is made owner-only when the store opens.
+    home.chmod(0o755)
+    store.chmod(0o644)
+    CliRunner().invoke(app, ["--home", str(home), "stats"], env=env)
+    assert _modes(home)[home.name] == 0o700 and _modes(home)["keytrail.db"] == 0o600
+
+
+def test_the_embedded_server_never_saves_by_itself(tmp_path: Path) -> None:
+    """Its autosave would snapshot between two statements of a batch: only flush() may write the file."""
+    backend = FalkorDBBackend(tmp_path / "home")
+    try:
+        assert backend._db.client.config_get("save") == {"save": ""}
+        assert backend._db.client.config_get("appendonly") == {"appendonly": "no"}
+    finally:
+        backend.close()

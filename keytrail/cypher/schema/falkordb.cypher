@@ -15,6 +15,7 @@ CREATE INDEX FOR (n:Account) ON (n.accountId);
 CREATE INDEX FOR (n:Incident) ON (n.name);
 CREATE INDEX FOR (n:LoadRun) ON (n.runId);
 CREATE INDEX FOR (n:LoadedObject) ON (n.uri);
+CREATE INDEX FOR (n:WriteLock) ON (n.name);
 CREATE INDEX FOR (n:Event) ON (n.eventTime);
 CREATE INDEX FOR (n:Event) ON (n.eventName);
 CREATE INDEX FOR (n:Event) ON (n.sharedEventID);

@@ -2,8 +2,8 @@
 // Mode: read
 // Parameters:
 //   $ids: list<string> — eventIDs of the batch
-// Returns: eventID, incidents
+// Returns: eventID, incidents, recordSha256 (the stored record's fingerprint; null for events stored before it was kept)
 // Relies on: the Event(eventID) uniqueness constraint / index.
 UNWIND $ids AS id
 MATCH (e:Event {eventID: id})
-RETURN e.eventID AS eventID, e.incidents AS incidents
+RETURN e.eventID AS eventID, e.incidents AS incidents, e.recordSha256 AS recordSha256
