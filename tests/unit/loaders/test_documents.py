@@ -143,3 +143,13 @@ def test_directory_walk_is_recursive_sorted_and_skips_other_files(tmp_path: Path
     source = FileSource([tmp_path])
     assert [p.name for p in source.files()] == ["a.json", "2.json"]
     assert [i.record["eventID"] for i in source if isinstance(i, SourceRecord)] == ["1", "2"]
+
+
+def test_a_pretty_printed_document_is_still_one_document(tmp_path: Path) -> None:
+    path = tmp_path / "lookup.json"
+    events = [{"EventId": f"p{i}", "CloudTrailEvent": json.dumps(record(f"p{i}"))} for i in range(3)]
+    path.write_text(json.dumps({"Events": events}, indent=4))
+    single = tmp_path / "array.json"
+    single.write_text("[\n" + json.dumps(record("s1")) + "\n]\n")
+    assert [r["eventID"] for r in records_of(path)] == ["p0", "p1", "p2"]
+    assert [type(i) for i in items(single)] == [SourceRecord]
