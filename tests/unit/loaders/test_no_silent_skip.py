@@ -7,10 +7,18 @@ what it wrote: the records it put in, the lines it broke, the files it made.
 from __future__ import annotations
 
 import bz2
+import contextlib
+import errno
 import gzip
+import io
 import json
+import os
+import socket
+import stat
+import threading
 import tracemalloc
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -73,6 +81,79 @@ def peak_bytes(action: Callable[[], object]) -> int:
     finally:
         tracemalloc.stop()
     return peak - before
+
+
+# ---------------------------------------------------------------- symbolic links and directories
+
+
+def test_a_symlinked_directory_is_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "logs"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "a.json.gz").write_bytes(log_file("l1", "l2", "l3"))
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "logs").symlink_to(elsewhere, target_is_directory=True)
+    items = walk(target)
+    assert ids(items) == ["l1", "l2", "l3"]
+    assert {i.origin for i in items} == {str(target / "logs" / "a.json.gz")}
+
+
+def test_a_directory_and_a_file_reached_twice_are_read_once(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.json").write_text(json.dumps(record("d1")))
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)  # "alias" sorts first: walked through the link
+    (tmp_path / "b.json").write_text(json.dumps(record("f1")))
+    (tmp_path / "b-again.json").symlink_to(tmp_path / "b.json")
+    items = walk(tmp_path, tmp_path / "b.json")  # b.json named again on the command line: still read once
+    assert sorted(ids(items)) == ["d1", "f1"]
+    again = f"the same file as {tmp_path / 'b-again.json'}, read once"
+    assert [(i.origin, i.reason) for i in items if isinstance(i, SkippedFile)] == [
+        (str(tmp_path / "b.json"), again),
+        (str(tmp_path / "real"), f"the same directory as {tmp_path / 'alias'}, read once"),
+        (str(tmp_path / "b.json"), again),
+    ]
+
+
+def test_symlink_loops_are_reported_and_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.json").write_text(json.dumps(record("x")))
+    (tmp_path / "sub" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "ping").symlink_to(tmp_path / "pong")
+    (tmp_path / "pong").symlink_to(tmp_path / "ping")
+    items = walk(tmp_path)
+    assert ids(items) == ["x"]
+    reasons = skipped(items)
+    assert reasons[str(tmp_path / "sub" / "up")] == f"symlink loop: leads back to {tmp_path}"
+    assert reasons[str(tmp_path / "ping")].startswith("symlink loop") and reasons[str(tmp_path / "pong")].startswith("symlink loop")
+
+
+def test_a_dangling_symlink_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    assert whole_rejections(walk(tmp_path)) == {str(tmp_path / "gone.json"): f"dangling symlink: {tmp_path / 'nowhere.json'} does not exist"}
+
+
+def test_an_unreadable_subdirectory_is_rejected_and_the_rest_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden-from-us.json").write_text(json.dumps(record("never")))
+    (tmp_path / "open.json").write_text(json.dumps(record("o1")))
+    locked.chmod(0)
+    if os.geteuid() == 0:
+        # root reads a mode-000 directory anyway: make listing it fail as it does for anyone else.
+        real_scandir = os.scandir
+
+        def scandir(path: Any) -> Any:
+            if Path(path) == locked:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    try:
+        items = walk(tmp_path)
+    finally:
+        locked.chmod(stat.S_IRWXU)
+    assert ids(items) == ["o1"]
+    assert whole_rejections(items) == {str(locked): "cannot read directory: Permission denied"}
 
 
 # ---------------------------------------------------------------- digests
@@ -167,6 +248,87 @@ def test_a_latin1_record_in_a_log_file_is_rejected_and_the_others_load(tmp_path:
     assert rejection.raw["userIdentity"]["userName"] == "jos\\xe9"
 
 
+# ---------------------------------------------------------------- every file, whatever its name
+
+
+def test_every_regular_file_is_read_or_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "trail.bz2").write_bytes(bz2.compress(json.dumps({"Records": [record("bz")]}).encode()))
+    (tmp_path / "export").write_text(json_lines(["n1", "n2"]))  # no extension
+    (tmp_path / ".hidden.json").write_text(json.dumps(record("h1")))
+    (tmp_path / "._trail.json.gz").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")  # AppleDouble
+    (tmp_path / "README.md").write_text("# not a log\n")
+    (tmp_path / "package.json.bak").write_text(json.dumps({"name": "x", "version": "1"}))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    items = walk(tmp_path)
+    assert sorted(ids(items)) == ["bz", "h1", "n1", "n2"]
+    assert skipped(items) == {
+        str(tmp_path / "._trail.json.gz"): "not CloudTrail: not JSON",
+        str(tmp_path / "README.md"): "not CloudTrail: not JSON",
+        str(tmp_path / "package.json.bak"): "not CloudTrail: unexpected top-level keys (name, version)",
+        str(tmp_path / "sub" / "photo.png"): "not CloudTrail: not JSON",
+    }
+    written = {str(p) for p in tmp_path.rglob("*") if p.is_file()}
+    assert {i.origin for i in items} == written
+
+
+def test_a_file_name_that_is_not_utf8_gets_an_origin_the_store_can_hold(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9.json"
+    with open(name, "wb") as handle:
+        handle.write(json.dumps(record("n1")).encode())
+    [item] = walk(tmp_path)
+    assert isinstance(item, SourceRecord) and item.record["eventID"] == "n1"
+    assert item.origin == f"{tmp_path}/caf\\xe9.json"
+    orjson.dumps(item.origin)  # the rejects file and the stores take UTF-8 only
+
+
+def test_zip_archives_that_hold_nothing_readable_say_so(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as archive:
+        archive.writestr("inner.zip", _zip_of("logs.json", json.dumps(record("deep")).encode()))
+        archive.writestr("top.json", json.dumps(record("top")))
+    items = walk(tmp_path)
+    assert ids(items) == ["top"]
+    assert skipped(items) == {str(empty): "zip archive holds no files"}
+    assert whole_rejections(items)[f"{nested}!inner.zip"].startswith("a zip archive inside an archive")
+
+
+# ---------------------------------------------------------------- non-regular files
+
+
+def _unblock(path: Path) -> None:
+    """Let a reader stuck opening the FIFO go (only needed if the loader wrongly opened it)."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_fifos_sockets_and_devices_are_skipped_and_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.json")
+    os.mkfifo(tmp_path / "pipe")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "s.sock"))
+    (tmp_path / "a.json").write_text(json.dumps(record("a")))
+    result: list[LoaderItem] = []
+    reader = threading.Thread(target=lambda: result.extend(walk(tmp_path, Path("/dev/null"))), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    finished = not reader.is_alive()
+    _unblock(tmp_path / "pipe.json")
+    _unblock(tmp_path / "pipe")
+    server.close()
+    assert finished, "the load hung on a FIFO"
+    assert ids(result) == ["a"]
+    assert skipped(result) == {
+        str(tmp_path / "pipe"): "not a regular file (a FIFO): never opened",
+        str(tmp_path / "pipe.json"): "not a regular file (a FIFO): never opened",
+        str(tmp_path / "s.sock"): "not a regular file (a socket): never opened",
+        "/dev/null": "not a regular file (a character device): never opened",
+    }
+
+
 # ---------------------------------------------------------------- bounded decompression and documents
 
 
@@ -180,11 +342,19 @@ def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 ZEROS = 100 * 2**20
 
 
+def _zip_of(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "pack"),
     [
         ("bomb.json.gz", lambda data: gzip.compress(data, 9)),
         ("bomb.json.bz2", bz2.compress),
+        ("bomb.zip", lambda data: _zip_of("inner.json", data)),
     ],
 )
 def test_a_decompression_bomb_is_rejected_with_flat_memory(tmp_path: Path, low_limits: None, name: str, pack: Callable[[bytes], bytes]) -> None:
@@ -243,3 +413,37 @@ def test_a_json_line_past_the_size_limit_costs_that_line(tmp_path: Path, monkeyp
     assert ids(items) == ["a", "b"]
     [rejection] = [i for i in items if isinstance(i, Rejection)]
     assert rejection.index == 1 and rejection.reason.startswith("line 2 is longer than 1 MiB")
+
+
+# ---------------------------------------------------------------- the accounting
+
+
+def _outcomes(items: list[LoaderItem]) -> Iterator[tuple[str, str]]:
+    for item in items:
+        if isinstance(item, SkippedFile):
+            yield item.origin, "skipped"
+        elif isinstance(item, Rejection) and item.index is None:
+            yield item.origin, "unreadable"
+        else:
+            yield item.origin, "read"
+
+
+def test_each_origin_is_read_rejected_whole_or_skipped_once(tmp_path: Path) -> None:
+    (tmp_path / "a.json.gz").write_bytes(log_file("a1", "a2"))
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "none.json").write_text('{"Records": []}')
+    (tmp_path / "notes").write_text("hello\n")
+    (tmp_path / "cut.json.gz").write_bytes(log_file("c1")[:-10])
+    os.mkfifo(tmp_path / "fifo")
+    items = walk(tmp_path)
+    by_origin: dict[str, list[str]] = {}
+    for origin, outcome in _outcomes(items):
+        by_origin.setdefault(origin, []).append(outcome)
+    assert by_origin == {
+        str(tmp_path / "a.json.gz"): ["read", "read"],
+        str(tmp_path / "cut.json.gz"): ["unreadable"],
+        str(tmp_path / "empty.json"): ["skipped"],
+        str(tmp_path / "fifo"): ["skipped"],
+        str(tmp_path / "none.json"): ["skipped"],
+        str(tmp_path / "notes"): ["skipped"],
+    }
