@@ -70,6 +70,7 @@ _BOMS = (
 _DIGEST_FIELDS = frozenset({"digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object", "logFiles"})
 #: Bytes that were not UTF-8, kept as lone surrogates by the ``surrogateescape`` decoder.
 _ESCAPED = re.compile("[\udc80-\udcff]")
+_JSON_LINE_START = re.compile(rb"\n[ \t\r]*[{\[]")
 
 
 class _Readable(Protocol):
@@ -480,13 +481,25 @@ def _parses_alone(line: _Line) -> bool:
         return False
 
 
+def _plainly_not_json(head: bytes) -> bool:
+    """True when the beginning of a text shows it is no CloudTrail JSON, so that it need not be read further.
+
+    Every CloudTrail shape is an object or an array. Text that starts otherwise may still
+    be JSON lines with a broken first line, so it is let through when a later line of the
+    beginning starts like JSON, or when no line ends there (the limits bound what is read).
+    """
+    start = head.lstrip()[:1]
+    if not start or start in (b"{", b"["):
+        return False
+    if b"\x00" in head:  # decoded JSON text has no NUL: this is binary
+        return True
+    return b"\n" in head and _JSON_LINE_START.search(head) is None
+
+
 def _records_from_text(raw: io.BufferedReader[Any], origin: str, counter: _Counter, *, unclaimed: bool) -> Iterator[LoaderItem]:
-    if unclaimed:
-        start = raw.peek(1).lstrip()[:1]
-        if start and start not in (b"{", b"["):
-            # Every CloudTrail shape is an object or an array: no need to read further.
-            yield SkippedFile(origin, "not CloudTrail: not JSON")
-            return
+    if unclaimed and _plainly_not_json(raw.peek(_CHUNK)):
+        yield SkippedFile(origin, "not CloudTrail: not JSON")
+        return
     lines = _Lines(raw)
     first = lines.next()
     if first is None:

@@ -30,15 +30,17 @@ from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile
 #: reason. Hidden files (``.name``) never claim to be logs: macOS leaves ``._name.json`` beside copies.
 LOG_SUFFIXES = (".json", ".gz", ".jsonl", ".ndjson", ".cloudtrail", ".zip", ".log", ".txt", ".bz2", ".xz")
 
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+#: A local file header, an empty archive, a split archive (which zipfile then refuses, with the reason).
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _NOT_REGULAR = (
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
 )
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
 #: Opening never waits (a FIFO swapped in after the check would block a plain open).
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_OPEN_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 _Identity = tuple[int, int]
 
@@ -211,7 +213,8 @@ def _read_regular(path: Path, *, claimed: bool) -> Iterator[LoaderItem]:
         os.close(descriptor)
         yield SkippedFile(origin, f"not a regular file ({_kind(opened.st_mode)}): it changed while being opened")
         return
-    os.set_blocking(descriptor, True)
+    if _NONBLOCK:
+        os.set_blocking(descriptor, True)
     with os.fdopen(descriptor, "rb") as handle:
         head = handle.read(4)
         handle.seek(0)

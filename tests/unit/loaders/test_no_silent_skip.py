@@ -188,11 +188,13 @@ def test_digests_are_known_by_their_path_segment_and_their_shape_never_a_substri
         '{"eventID": "x",}',  # a trailing comma
     ],
 )
-def test_a_bad_first_line_costs_only_that_line(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize("name", ["export.jsonl", "export", ".export"])
+def test_a_bad_first_line_costs_only_that_line(tmp_path: Path, bad: str, name: str) -> None:
+    """Named like a log or not (found by a walk, a file without a log's name is read all the same)."""
     good = [f"g{i}" for i in range(5)]
-    path = tmp_path / "export.jsonl"
+    path = tmp_path / name
     path.write_text(bad + "\n" + json_lines(good))
-    items = list(read_file(path))
+    items = walk(tmp_path)
     assert ids(items) == good
     [rejection] = [i for i in items if isinstance(i, Rejection)]
     assert rejection.origin == str(path) and rejection.index == 0 and rejection.reason.startswith("line 1 is not JSON")
