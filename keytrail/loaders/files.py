@@ -1,24 +1,81 @@
 """Records from local files and directory trees.
 
 Accepts any folder layout (CloudTrail's ``AWSLogs/...`` tree, org trails, a flat
-export folder). Files are opened one at a time and streamed; gzip and zip are
-recognised by their content, not their name.
+export folder). Files are opened one at a time and streamed; zip, gzip, bzip2 and xz
+are recognised by their content, not their name.
+
+Nothing under a target is left out silently: every regular file is read, and every
+other entry is reported with the reason it was not (a :class:`SkippedFile`: not a
+regular file, the same file or directory reached again, a symbolic-link loop) or
+could not be (a :class:`Rejection`: an unreadable directory, a dangling link).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from keytrail.loaders.documents import is_digest_path, records_from_stream
+from keytrail.loaders.documents import Budget, records_from_stream
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile
 
-#: In a directory walk, only files named like log files are read; a file named on the
-#: command line is always read.
-LOG_SUFFIXES = (".json", ".gz", ".jsonl", ".ndjson", ".cloudtrail", ".zip", ".log", ".txt")
+#: Names that say "CloudTrail log": a file so named (or named on the command line) whose
+#: content is not JSON, or not CloudTrail, is unreadable (a rejection). Any other file a walk
+#: finds is read all the same; if it turns out not to be CloudTrail it is skipped, with the
+#: reason. Hidden files (``.name``) never claim to be logs: macOS leaves ``._name.json`` beside copies.
+LOG_SUFFIXES = (".json", ".gz", ".jsonl", ".ndjson", ".cloudtrail", ".zip", ".log", ".txt", ".bz2", ".xz")
+
+#: A local file header, an empty archive, a split archive (which zipfile then refuses, with the reason).
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+#: Opening never waits (a FIFO swapped in after the check would block a plain open).
+_OPEN_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+_Identity = tuple[int, int]
+
+
+def origin_of(path: Path | str) -> str:
+    """A path as an origin: a name that is not UTF-8 (POSIX allows any bytes) shows those bytes as ``\\xNN``.
+
+    The origin is written to the store and the rejects file, which hold UTF-8 only; the
+    path itself is kept to open the file.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def claims_to_be_a_log(name: str) -> bool:
+    """True when a file's name says it is a CloudTrail log (see :data:`LOG_SUFFIXES`)."""
+    return not name.startswith(".") and name.lower().endswith(LOG_SUFFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class _ToRead:
+    path: Path
+    claimed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    path: Path
+    identity: _Identity
+    #: Its entries' names, sorted, or why it cannot be listed.
+    listing: list[str] | Rejection
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,61 +89,162 @@ class FileSource:
     paths: Sequence[Path]
 
     def files(self) -> Iterator[Path]:
-        """Every file to read: named files as given, directories walked recursively in sorted order."""
-        for path in self.paths:
-            if path.is_dir():
-                for root, dirs, names in os.walk(path):
-                    dirs.sort()
-                    for name in sorted(names):
-                        if name.startswith("."):
-                            continue
-                        candidate = Path(root) / name
-                        if name.lower().endswith(LOG_SUFFIXES):
-                            yield candidate
-            else:
-                yield path
+        """Every file that will be read: named files as given, directories walked recursively in sorted order."""
+        for entry in self._entries():
+            if isinstance(entry, _ToRead):
+                yield entry.path
 
     def __iter__(self) -> Iterator[LoaderItem]:
-        for path in self.files():
-            yield from read_file(path)
+        for entry in self._entries():
+            if isinstance(entry, _ToRead):
+                yield from _read_regular(entry.path, claimed=entry.claimed)
+            else:
+                yield entry
+
+    def _entries(self) -> Iterator[_ToRead | LoaderItem]:
+        walk = _Walk()
+        for path in self.paths:
+            yield from walk.visit(path, named=True, ancestors=frozenset())
 
 
-def read_file(path: Path) -> Iterator[LoaderItem]:
-    """Yield the records of one file, or why it could not be read."""
-    origin = str(path)
-    if is_digest_path(origin):
-        yield SkippedFile(origin, "CloudTrail digest file")
-        return
+class _Walk:
+    """One walk over the targets: what it has seen, so that nothing is read twice and no loop is followed."""
+
+    def __init__(self) -> None:
+        self.files: dict[_Identity, str] = {}
+        self.directories: dict[_Identity, str] = {}
+
+    def visit(self, path: Path, *, named: bool, ancestors: frozenset[_Identity]) -> Iterator[_ToRead | LoaderItem]:
+        """The entries of one target: a file, or a whole tree, depth first, each directory's files before its subdirectories."""
+        found = self._classify(path, named, ancestors)
+        pending: list[tuple[_Directory, frozenset[_Identity]]] = []
+        if isinstance(found, _Directory):
+            pending.append((found, ancestors))
+        else:
+            yield found
+        while pending:
+            directory, above = pending.pop()
+            if isinstance(directory.listing, Rejection):
+                yield directory.listing
+                continue
+            inner = above | {directory.identity}
+            subdirectories: list[_Directory] = []
+            for name in directory.listing:
+                child = self._classify(directory.path / name, False, inner)
+                if isinstance(child, _Directory):
+                    subdirectories.append(child)
+                else:
+                    yield child
+            pending.extend((child, inner) for child in reversed(subdirectories))
+
+    def _classify(self, path: Path, named: bool, ancestors: frozenset[_Identity]) -> _ToRead | LoaderItem | _Directory:
+        """A file to read, why an entry is not read, or a directory to walk."""
+        origin = origin_of(path)
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            return _unreachable(path, exc)
+        identity = (info.st_dev, info.st_ino)
+        if stat.S_ISDIR(info.st_mode):
+            if identity in ancestors:
+                return SkippedFile(origin, f"symlink loop: leads back to {self.directories[identity]}")
+            if identity in self.directories:
+                return SkippedFile(origin, f"the same directory as {self.directories[identity]}, read once")
+            self.directories[identity] = origin
+            try:
+                with os.scandir(path) as entries:
+                    return _Directory(path, identity, sorted(entry.name for entry in entries))
+            except OSError as exc:
+                return _Directory(path, identity, Rejection(origin, None, f"cannot read directory: {exc.strerror or exc}"))
+        if not stat.S_ISREG(info.st_mode):
+            return SkippedFile(origin, f"not a regular file ({_kind(info.st_mode)}): never opened")
+        if identity in self.files:
+            return SkippedFile(origin, f"the same file as {self.files[identity]}, read once")
+        self.files[identity] = origin
+        return _ToRead(path, named or claims_to_be_a_log(path.name))
+
+
+def _kind(mode: int) -> str:
+    return next((kind for test, kind in _NOT_REGULAR if test(mode)), "not a file nor a directory")
+
+
+def _unreachable(path: Path, exc: OSError) -> LoaderItem:
+    origin = origin_of(path)
+    if exc.errno == errno.ELOOP:
+        return SkippedFile(origin, "symlink loop: the link never reaches a file")
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return Rejection(origin, None, f"dangling symlink: {origin_of(os.readlink(path))} does not exist")
+    return Rejection(origin, None, f"cannot open: {exc.strerror or exc}")
+
+
+def read_file(path: Path, *, claimed: bool = True) -> Iterator[LoaderItem]:
+    """Yield the records of one file, or why it could not be read.
+
+    Args:
+        path: The file.
+        claimed: Its name says it is a log, or the user named it: content that is not
+            CloudTrail is then rejected, not skipped.
+    """
+    origin = origin_of(path)
     try:
-        handle = path.open("rb")
+        info = os.stat(path)
+    except OSError as exc:
+        yield _unreachable(path, exc)
+        return
+    if stat.S_ISDIR(info.st_mode):
+        yield Rejection(origin, None, "cannot open: Is a directory")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        yield SkippedFile(origin, f"not a regular file ({_kind(info.st_mode)}): never opened")
+        return
+    yield from _read_regular(path, claimed=claimed)
+
+
+def _read_regular(path: Path, *, claimed: bool) -> Iterator[LoaderItem]:
+    """Read a file found to be regular; checked again once open, in case it was replaced since."""
+    origin = origin_of(path)
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         yield Rejection(origin, None, f"cannot open: {exc.strerror or exc}")
         return
-    with handle:
-        if handle.read(4) == b"PK\x03\x04":
-            handle.seek(0)
-            yield from _read_zip(path)
-            return
+    opened = os.fstat(descriptor)
+    if not stat.S_ISREG(opened.st_mode):
+        os.close(descriptor)
+        yield SkippedFile(origin, f"not a regular file ({_kind(opened.st_mode)}): it changed while being opened")
+        return
+    if _NONBLOCK:
+        os.set_blocking(descriptor, True)
+    with os.fdopen(descriptor, "rb") as handle:
+        head = handle.read(4)
         handle.seek(0)
-        yield from records_from_stream(handle, origin)
+        if head.startswith(_ZIP_MAGICS):
+            yield from _read_zip(handle, path, opened.st_size)
+        else:
+            yield from records_from_stream(handle, origin, unclaimed=not claimed)
 
 
-def _read_zip(path: Path) -> Iterator[LoaderItem]:
+def _read_zip(handle: IO[bytes], path: Path, size: int) -> Iterator[LoaderItem]:
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        yield Rejection(str(path), None, f"not a readable zip archive: {exc}")
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield Rejection(origin_of(path), None, f"not a readable zip archive: {exc}")
         return
     with archive:
-        for member in archive.infolist():
-            if member.is_dir():
-                continue
-            origin = f"{path}!{member.filename}"
-            if is_digest_path(member.filename):
-                yield SkippedFile(origin, "CloudTrail digest file")
-                continue
+        members = [member for member in archive.infolist() if not member.is_dir()]
+        if not members:
+            yield SkippedFile(origin_of(path), "zip archive holds no files")
+            return
+        # One budget for the archive, against the compressed bytes of the members opened so far
+        # (never more than the archive's size): members that share data (an overlapping-entry bomb) are not counted twice.
+        stored = 0
+        budget = Budget(lambda: min(stored, size))
+        for member in members:
+            origin = f"{origin_of(path)}!{member.filename}"
+            stored += member.compress_size
             try:
                 with archive.open(member) as stream:
-                    yield from records_from_stream(stream, origin)
-            except (zipfile.BadZipFile, OSError) as exc:
+                    yield from records_from_stream(stream, origin, budget=budget, unclaimed=not claims_to_be_a_log(Path(member.filename).name))
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+                # RuntimeError: an encrypted member; NotImplementedError: a compression method zipfile lacks.
                 yield Rejection(origin, None, f"unreadable zip member: {exc}")

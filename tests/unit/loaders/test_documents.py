@@ -134,12 +134,34 @@ def test_wrong_shapes(tmp_path: Path) -> None:
     assert isinstance(found[1], Rejection) and found[1].index == 1 and found[1].raw == "oops"
 
 
-def test_directory_walk_is_recursive_sorted_and_skips_other_files(tmp_path: Path) -> None:
+def test_directory_walk_is_recursive_sorted_and_reports_other_files(tmp_path: Path) -> None:
     (tmp_path / "b" / "c").mkdir(parents=True)
     (tmp_path / "b" / "c" / "2.json").write_text(json.dumps(record("2")))
     (tmp_path / "a.json").write_text(json.dumps(record("1")))
     (tmp_path / "README.md").write_text("# not a log")
     (tmp_path / ".hidden.json").write_text("{}")
     source = FileSource([tmp_path])
-    assert [p.name for p in source.files()] == ["a.json", "2.json"]
-    assert [i.record["eventID"] for i in source if isinstance(i, SourceRecord)] == ["1", "2"]
+    assert [p.name for p in source.files()] == [".hidden.json", "README.md", "a.json", "2.json"]
+    found = list(source)
+    assert [i.record["eventID"] for i in found if isinstance(i, SourceRecord)] == ["1", "2"]
+    assert {i.origin: i.reason for i in found if isinstance(i, SkippedFile)} == {
+        str(tmp_path / ".hidden.json"): "not CloudTrail: unexpected top-level keys ()",
+        str(tmp_path / "README.md"): "not CloudTrail: not JSON",
+    }
+
+
+def test_a_pretty_printed_document_is_still_one_document(tmp_path: Path) -> None:
+    path = tmp_path / "lookup.json"
+    events = [{"EventId": f"p{i}", "CloudTrailEvent": json.dumps(record(f"p{i}"))} for i in range(3)]
+    path.write_text(json.dumps({"Events": events}, indent=4))
+    single = tmp_path / "array.json"
+    single.write_text("[\n" + json.dumps(record("s1")) + "\n]\n")
+    assert [r["eventID"] for r in records_of(path)] == ["p0", "p1", "p2"]
+    assert [type(i) for i in items(single)] == [SourceRecord]
+
+
+def test_a_file_named_like_a_log_that_is_not_json_is_still_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text("not json\n")
+    [rejection] = list(FileSource([tmp_path]))
+    assert isinstance(rejection, Rejection) and rejection.index is None
+    assert rejection.origin == str(tmp_path / "a.json") and rejection.reason.startswith("not JSON")
