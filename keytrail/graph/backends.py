@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +50,6 @@ class Backend(Protocol):
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Run a write statement in one transaction, retrying transient failures; rows it returns."""
-        ...
-
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-        """Run write statements as one unit where the store allows; seconds spent on each, and its rows.
-
-        Neo4j runs them in one transaction, so a batch is stored whole or not at all. FalkorDB
-        runs each atomically; its unit of durability is the saved snapshot (see FalkorDBBackend).
-        """
         ...
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
@@ -124,11 +116,6 @@ class Neo4jBackend:
         with self._errors(), self._driver.session(database=self._database) as session:
             rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
             return rows
-
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-        with self._errors(), self._driver.session(database=self._database) as session:
-            results: list[tuple[float, list[dict[str, Any]]]] = session.execute_write(_run_all, list(statements))
-            return results
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
         lock = get_query("take_write_lock").body
@@ -253,15 +240,6 @@ class FalkorDBBackend:
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         self._dirty = True
         return _rows(self._query(statement, params, read_only=False))
-
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-        self._dirty = True
-        results = []
-        for statement, params in statements:
-            began = time.perf_counter()
-            rows = _rows(self._query(statement, params, read_only=False))
-            results.append((time.perf_counter() - began, rows))
-        return results
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
         """One process owns the embedded store (its lock), so nothing interleaves; ``flush`` makes units durable."""
@@ -436,15 +414,6 @@ def _collect(tx: Any, statement: str, params: dict[str, Any]) -> list[dict[str, 
     result = tx.run(statement, params)
     keys = result.keys()
     return [dict(zip(keys, record.values(), strict=True)) for record in result]
-
-
-def _run_all(tx: Any, statements: list[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-    results = []
-    for statement, params in statements:
-        began = time.perf_counter()
-        rows = _collect(tx, statement, params)
-        results.append((time.perf_counter() - began, rows))
-    return results
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

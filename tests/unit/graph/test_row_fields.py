@@ -16,12 +16,13 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from keytrail.graph.backends import Run
 from keytrail.graph.queries import MapField, Query, QueryParameterError, _load_all, get_query, map_fields, row_fields
 from keytrail.graph.runner import reset_store
 from keytrail.graph.transform import WRITE_ORDER
@@ -40,6 +41,9 @@ LOADER_ROW_QUERIES = ("add_incident_to_events", "merge_loaded_objects", "set_key
 PARAMETER_QUERIES = ("record_load_run", "find_existing_events", "find_loaded_objects", "delete_keytrail_nodes")
 
 Row = dict[str, Any]
+
+
+T = TypeVar("T")
 
 
 class RecordingBackend:
@@ -69,7 +73,7 @@ class RecordingBackend:
         elif query.name == "key-status-facts":
             return [{"credential": k, "kind": None, "ownerType": None, "changes": [], "ownerDeletions": [], "roleDeletions": []} for k in params["keys"]]
         elif query.name == "find_existing_events":
-            return [{"eventID": i, "incidents": list(self.events[i])} for i in params["ids"] if i in self.events]
+            return [{"eventID": i, "incidents": list(self.events[i]), "recordSha256": None} for i in params["ids"] if i in self.events]
         elif query.name == "delete_keytrail_nodes":
             return [{"deleted": 0}]
         if "landed" in query.returns:
@@ -82,8 +86,8 @@ class RecordingBackend:
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self._run(statement, params)
 
-    def write_many(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[float, list[dict[str, Any]]]]:
-        return [(0.0, self._run(statement, params)) for statement, params in statements]
+    def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
+        return work(self._run)
 
     def apply_schema(self) -> None:
         pass
