@@ -49,6 +49,8 @@ class LoadSummary:
     stopped_by: str | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    #: Why files were skipped (the first 50): digests, files that are not CloudTrail, links met twice, FIFOs.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -176,6 +178,8 @@ class Ingest:
             self.summary.origins += 1
         if isinstance(item, SkippedFile):
             self.summary.skipped_origins += 1
+            if len(self.summary.skipped) < 50:
+                self.summary.skipped.append(f"{item.origin}: {item.reason}")
             return
         if isinstance(item, Rejection):
             self._reject(item)

@@ -307,9 +307,15 @@ def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, A
     console.print(
         f"Read {summary.read:,} records = {summary.loaded:,} loaded + {summary.duplicates:,} duplicates "
         f"+ {summary.rejected:,} rejected{f' ({summary.conflicts:,} conflicting duplicates)' if summary.conflicts else ''}; "
-        f"{summary.origins:,} files, {summary.skipped_origins:,} skipped "
-        f"(digests, empty), {summary.rejected_origins:,} unreadable."
+        f"{summary.origins:,} files, {summary.skipped_origins:,} skipped"
+        f"{' (why: on stderr)' if summary.skipped else ''}, {summary.rejected_origins:,} unreadable."
     )
+    if summary.skipped:
+        err = literal_console(stderr=True)
+        for skipped in summary.skipped[:20]:
+            err.print(Text.assemble(("skipped", "yellow"), " ", visible(skipped)))
+        if summary.skipped_origins > 20:
+            err.print(Text(f"... and {summary.skipped_origins - 20:,} more skipped (load --json lists the first 50)"))
     for source in sources:
         console.print(Text(visible(_source_line(source))))
     if summary.problems:

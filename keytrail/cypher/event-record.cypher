@@ -2,7 +2,7 @@
 //          fingerprint, where it was read from, and the incidents it was loaded under.
 // Parameters:
 //   $eventID: string — the event's eventID
-// Returns: eventID, raw, recordSha256, source, sourceIndex, incidents, loadRunId
+// Returns: eventID, raw, recordSha256, source, sourceIndex, incidents
 MATCH (e:Event {eventID: $eventID})
 RETURN e.eventID AS eventID, e.raw AS raw, e.recordSha256 AS recordSha256, e.source AS source,
-       e.sourceIndex AS sourceIndex, e.incidents AS incidents, e.loadRunId AS loadRunId
+       e.sourceIndex AS sourceIndex, e.incidents AS incidents

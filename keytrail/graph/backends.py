@@ -242,9 +242,17 @@ class FalkorDBBackend:
         return _rows(self._query(statement, params, read_only=False))
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
-        """One process owns the embedded store (its lock), so nothing interleaves; ``flush`` makes units durable."""
+        """One process owns the embedded store (its lock), so nothing interleaves; ``flush`` makes units durable.
+
+        The write lock is taken all the same, so that both stores hold the same nodes.
+        """
         self._dirty = True
-        return work(lambda statement, params: _rows(self._query(statement, params, read_only=False)))
+
+        def run(statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+            return _rows(self._query(statement, params, read_only=False))
+
+        run(get_query("take_write_lock").body, {"runId": holder})
+        return work(run)
 
     def apply_schema(self) -> None:
         for statement in schema_statements("falkordb"):

@@ -73,7 +73,7 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
-    """A file that holds no events by design (a CloudTrail digest file)."""
+    """A file that is not read for events, and why: a CloudTrail digest, not CloudTrail at all, a link met twice, a FIFO."""
 
     origin: str
     reason: str

@@ -78,6 +78,7 @@ def _values() -> dict[str, list[Any]]:
         "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan", routine.user_arn]],
         "shared": [[], shared],
         "events": [acting],
+        "eventID": [*acting[:3], "no-such-event"],
         "after": ["", "AKIAT", "ZZZ"],
         "limit": [3, 5000],
         "from": ["2000-01-01T00:00:00Z"],

@@ -76,3 +76,21 @@ def test_two_records_with_one_event_id_and_different_content_are_a_conflict_both
     assert json.loads(run(cli, "event", real["eventID"], "--raw").output) == real
     text = " ".join(run(cli, "load", str(later), "-i", "c").output.split())
     assert "+ 1 rejected (1 conflicting duplicates);" in text
+
+
+def test_every_skipped_file_is_named_with_its_reason(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+    evidence = tmp_path / "evidence"
+    digests = evidence / "AWSLogs" / "111122223333" / "CloudTrail-Digest" / "us-east-1"
+    digests.mkdir(parents=True)
+    digest = {"digestStartTime": "2026-01-07T00:00:00Z", "digestEndTime": "2026-01-07T01:00:00Z", "digestS3Bucket": "b", "logFiles": []}
+    (digests / "111122223333_CloudTrail-Digest_us-east-1_x.json").write_text(json.dumps(digest))
+    (evidence / "README").write_text("notes about the case, not JSON\n")
+    _jsonl(evidence / "w.jsonl", workshop_incident().records[:5])
+    summary = json.loads(run(cli, "load", str(evidence), "-i", "s", "--json").output)
+    assert summary["skipped_origins"] == 2 and len(summary["skipped"]) == 2
+    assert {line.split(": ", 1)[0] for line in summary["skipped"]} == {str(p) for p in evidence.rglob("*") if p.is_file() and p.suffix != ".jsonl"}
+    text = run(cli, "load", str(evidence), "-i", "s").output
+    assert "2 skipped (why: on stderr)" in " ".join(text.split())
+    # Long paths fold at the terminal's width: compared without whitespace.
+    flat = "".join(text.split())
+    assert all("".join(f"skipped {line}".split()) in flat for line in summary["skipped"])

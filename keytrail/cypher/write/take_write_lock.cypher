@@ -1,5 +1,6 @@
 // Purpose: Take keytrail's write lock for the rest of this transaction, so that loads into one Neo4j run their batches one at a time.
-// Mode: write; the first statement of every batch transaction on Neo4j. Setting a property takes the node's
+// Mode: write; the first statement of every unit of writing (on the embedded store too, which needs no lock, so
+//       that both stores hold the same nodes). On Neo4j, setting a property takes the node's
 //       write lock, which Neo4j holds until the transaction ends; a second load's batch waits here, and then
 //       sees every event the first one committed (and skips them as duplicates).
 // Parameters:
