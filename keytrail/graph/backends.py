@@ -13,6 +13,7 @@ import atexit
 import fcntl
 import logging
 import os
+import re
 import shutil
 import signal
 import time
@@ -217,6 +218,7 @@ class FalkorDBBackend:
         self._graph = self._db.select_graph(GRAPH_NAME)
 
     def _query(self, statement: str, params: dict[str, Any], *, read_only: bool) -> Any:
+        params = _encode(params)
         try:
             if read_only:
                 return self._graph.ro_query(statement, params)
@@ -430,11 +432,49 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 
 
 def _plain(value: Any) -> Any:
-    """FalkorDB returns OrderedDicts for maps; reports want plain values on both backends."""
+    """FalkorDB returns OrderedDicts for maps; reports want plain values on both backends, as they were written."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, str) and _ESCAPE in value:
+        return _DECODED.sub(_decode_one, value)
+    return value
+
+
+#: FalkorDB's client sends parameters inside the query text, which a NUL cuts short, and its server
+#: has crashed on other control characters in stored keys. So on the way in every C0 control
+#: character and DEL becomes the escape U+FDD0 (a noncharacter, reserved for internal use) followed
+#: by its control picture (U+2400-U+241F, U+2421), the escape itself is doubled, and on the way out
+#: the reverse: what is read back is what was written, and equal strings stay equal, so matching on
+#: a parameter works. Neo4j carries every character as it is.
+_ESCAPE = "\ufdd0"
+_TO_ENCODE = re.compile("[\x00-\x1f\x7f\ufdd0]")
+_DECODED = re.compile("\ufdd0(.)", re.DOTALL)
+
+
+def _encode_one(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == _ESCAPE:
+        return _ESCAPE + _ESCAPE
+    return _ESCAPE + ("\u2421" if char == "\x7f" else chr(0x2400 + ord(char)))
+
+
+def _decode_one(match: re.Match[str]) -> str:
+    char = match.group(1)
+    if char == _ESCAPE:
+        return _ESCAPE
+    return "\x7f" if char == "\u2421" else chr(ord(char) - 0x2400)
+
+
+def _encode(value: Any) -> Any:
+    """``value`` with every string (at any depth) encoded for FalkorDB's protocol, as above."""
+    if isinstance(value, str):
+        return _TO_ENCODE.sub(_encode_one, value) if _TO_ENCODE.search(value) else value
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
     return value
 
 
