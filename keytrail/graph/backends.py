@@ -85,8 +85,17 @@ class Neo4jSettings:
     database: str = "neo4j"
 
 
-#: How long a managed transaction is retried through transient failures (a restart, a deadlock).
+#: How long a managed transaction is retried through transient failures (a restart, a deadlock),
+#: unless ``KEYTRAIL_NEO4J_RETRY_SECONDS`` says otherwise.
 NEO4J_RETRY_SECONDS = 30.0
+
+
+def neo4j_retry_seconds() -> float:
+    configured = os.environ.get("KEYTRAIL_NEO4J_RETRY_SECONDS")
+    try:
+        return float(configured) if configured else NEO4J_RETRY_SECONDS
+    except ValueError:
+        raise BackendError(f"KEYTRAIL_NEO4J_RETRY_SECONDS must be a number of seconds, not {configured!r}") from None
 
 
 class Neo4jBackend:
@@ -101,7 +110,7 @@ class Neo4jBackend:
         auth = (settings.username or "neo4j", settings.password) if settings.password else None
         self.location = settings.uri
         self._database = settings.database
-        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth, max_transaction_retry_time=NEO4J_RETRY_SECONDS)
+        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth, max_transaction_retry_time=neo4j_retry_seconds())
         try:
             self._driver.verify_connectivity()
         except Exception as exc:

@@ -2,7 +2,8 @@
 
 Usage: ``python stopped_load.py WAY MOMENT -- <keytrail arguments>``. WAY is one of SIGINT, SIGTERM,
 SIGHUP, SIGKILL (the signal is sent to this process itself, so it lands at that exact point),
-``exception`` (the statement raises) or ``server`` (the embedded store's server is killed first);
+``exception`` (the statement raises), ``server`` (the embedded store's server is killed first),
+``neo4j-stop`` or ``neo4j-restart`` (scripts/neo4j-local stops, or stops and starts, the server first);
 ``none`` counts the statements of a whole load and prints the count as the last line of stderr.
 MOMENT counts every statement sent to the store, reads included, from 1.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from keytrail.cli.main import app
@@ -32,6 +35,12 @@ def strike(backend: Any) -> None:
         raise RuntimeError(f"stopped at statement {moment}")
     elif way == "server":
         os.kill(backend._db.client.pid, signal.SIGKILL)
+    elif way in ("neo4j-stop", "neo4j-restart"):
+        # The server of scripts/neo4j-local named by KEYTRAIL_NEO4J_HOME and the port variables.
+        script = Path(__file__).resolve().parents[3] / "scripts" / "neo4j-local"
+        subprocess.run(["bash", str(script), "stop"], check=True, capture_output=True, timeout=300)
+        if way == "neo4j-restart":
+            subprocess.run(["bash", str(script), "start"], check=True, capture_output=True, timeout=600)
 
 
 falkordb_query = backends.FalkorDBBackend._query

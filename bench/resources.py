@@ -1,0 +1,110 @@
+"""What a load costs the machine: peak memory of keytrail and of the store, descriptors, temporary files.
+
+Usage:
+    python bench/resources.py [--events 50000 500000] [--neo4j bolt://127.0.0.1:7687]
+
+For each size, synthetic records (keytrail.sample.synthetic_records, fixed seed) are written as
+gzipped S3 log files, then ``keytrail load`` runs as its own process into a fresh embedded store
+and, with --neo4j (or NEO4J_URI), into that Neo4j (its keytrail data deleted first). While it runs,
+this script samples every 0.1 s the resident memory and open descriptors of the keytrail process
+and of the store's server (the embedded redis-server, or the Neo4j java process listening on the
+Bolt port), and counts the entries keytrail leaves in the temporary directory. Peaks are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+
+from keytrail.sample.layout import write_s3_layout
+from keytrail.sample.synthetic import synthetic_records
+
+
+@dataclass
+class Peaks:
+    rss: dict[str, int] = field(default_factory=dict)
+    fds: dict[str, int] = field(default_factory=dict)
+
+    def sample(self, role: str, process: psutil.Process) -> None:
+        try:
+            with process.oneshot():
+                self.rss[role] = max(self.rss.get(role, 0), process.memory_info().rss)
+                self.fds[role] = max(self.fds.get(role, 0), process.num_fds())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+
+
+def _store_process(keytrail: psutil.Process, neo4j_port: int | None) -> psutil.Process | None:
+    if neo4j_port is not None:
+        for connection in psutil.net_connections("tcp"):
+            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == neo4j_port and connection.pid:
+                return psutil.Process(connection.pid)
+        return None
+    try:
+        home = Path(keytrail.environ().get("KEYTRAIL_HOME", ""))
+    except psutil.Error:
+        return None
+    for process in psutil.process_iter(["name"]):
+        try:
+            if process.info["name"] == "redis-server" and Path(process.cwd()) == home:
+                return process
+        except psutil.Error:
+            continue
+    return None
+
+
+def measure(root: Path, env: dict[str, str], neo4j_port: int | None) -> tuple[Peaks, float, int]:
+    scratch = Path(tempfile.mkdtemp(prefix="keytrail-tmp-"))
+    env = dict(env, TMPDIR=str(scratch))
+    began = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "keytrail", "load", str(root), "--incident", "bench", "--json"], env=env, stdout=subprocess.DEVNULL)
+    keytrail = psutil.Process(child.pid)
+    peaks = Peaks()
+    store: psutil.Process | None = None
+    while child.poll() is None:
+        peaks.sample("keytrail", keytrail)
+        store = store or _store_process(keytrail, neo4j_port)
+        if store is not None:
+            peaks.sample("store", store)
+        time.sleep(0.1)
+    if child.returncode != 0:
+        raise SystemExit(f"keytrail load exited {child.returncode}")
+    left = sum(1 for _ in scratch.iterdir())
+    return peaks, time.perf_counter() - began, left
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, nargs="+", default=[50_000, 500_000])
+    parser.add_argument("--neo4j", default=os.environ.get("NEO4J_URI"))
+    args = parser.parse_args()
+    print(f"{'events':>9} {'store':<9} {'seconds':>8} {'keytrail RSS':>13} {'store RSS':>10} {'keytrail fds':>13} {'store fds':>10} {'temp left':>10}")
+    for events in args.events:
+        with tempfile.TemporaryDirectory(prefix="keytrail-resources-") as tmp:
+            root = Path(tmp) / "logs"
+            write_s3_layout(synthetic_records(events, seed=3), root)
+            base = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+            runs: list[tuple[str, dict[str, str], int | None]] = [("embedded", dict(base, KEYTRAIL_HOME=str(Path(tmp) / "home")), None)]
+            if args.neo4j:
+                subprocess.run([sys.executable, "-m", "keytrail", "--neo4j", args.neo4j, "reset", "--yes"], check=True, capture_output=True)
+                runs.append(("neo4j", dict(base, NEO4J_URI=args.neo4j, KEYTRAIL_HOME=str(Path(tmp) / "home")), urlparse(args.neo4j).port or 7687))
+            for name, env, port in runs:
+                peaks, seconds, left = measure(root, env, port)
+                mib = 1024 * 1024
+                print(
+                    f"{events:>9,} {name:<9} {seconds:>8.1f} {peaks.rss.get('keytrail', 0) / mib:>10.0f} MiB {peaks.rss.get('store', 0) / mib:>6.0f} MiB "
+                    f"{peaks.fds.get('keytrail', 0):>13} {peaks.fds.get('store', 0):>10} {left:>10}"
+                )
+
+
+if __name__ == "__main__":
+    main()
