@@ -23,7 +23,7 @@ from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
-from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
+from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
 from keytrail.model.fingerprint import fingerprint
 from keytrail.model.secrets import redact_tokens
 
@@ -136,6 +136,7 @@ class Ingest:
         self._ended: list[str] = []
         self._spoiled: set[str] = set()
         self._stop: str | None = None
+        self._input_digests: list[str] = []
 
     def request_stop(self, reason: str) -> None:
         """Stop reading after the current record; what was read is then stored whole and saved."""
@@ -176,6 +177,9 @@ class Ingest:
                 self._ended.append(self._last_origin)
             self._last_origin = item.origin
             self.summary.origins += 1
+        if isinstance(item, InputDigest):
+            self._input_digests.append(f"sha256:{item.sha256} {item.size} {item.origin}")
+            return
         if isinstance(item, SkippedFile):
             self.summary.skipped_origins += 1
             if len(self.summary.skipped) < 50:
@@ -304,6 +308,7 @@ class Ingest:
                 "rejected": s.rejected,
                 "rejectedOrigins": s.rejected_origins,
                 "stoppedBy": s.stopped_by,
+                "inputDigests": self._input_digests,
             },
         )
 

@@ -216,6 +216,9 @@ class FalkorDBBackend:
         try:
             # One attempt per command: the server is this process's own, and one that died is not coming back.
             self._db = FalkorDB(self.location, serverconfig=SERVER_CONFIG, retry=Retry(NoBackoff(), 0))
+        except Exception as exc:
+            self._lock.close()
+            raise BackendError(f"the embedded store's server (redis-server with FalkorDB) did not start in {home}: {exc}") from exc
         finally:
             os.umask(previous_umask)
         client = self._db.client
@@ -266,6 +269,14 @@ class FalkorDBBackend:
         return work(run)
 
     def apply_schema(self) -> None:
+        try:
+            self._apply_schema()
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"the embedded store failed while creating its indexes: {exc}") from exc
+
+    def _apply_schema(self) -> None:
         for statement in schema_statements("falkordb"):
             try:
                 self._graph.query(statement)
@@ -286,7 +297,12 @@ class FalkorDBBackend:
     def flush(self) -> None:
         """Snapshot the store, if anything was written since the last snapshot."""
         if self._dirty:
-            _save(self._db.client)
+            try:
+                _save(self._db.client)
+            except BackendError:
+                raise
+            except Exception as exc:
+                raise BackendError(f"the embedded store could not save its snapshot: {exc}") from exc
             self._dirty = False
 
     def close(self) -> None:

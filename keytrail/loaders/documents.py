@@ -596,8 +596,10 @@ def _checked(parsed: _Parsed, items: Iterator[LoaderItem], line: int | None) -> 
                 yield Rejection(item.origin, item.index, reason, _unescaped(item.record))
         elif isinstance(item, Rejection):
             yield Rejection(item.origin, item.index, _unescaped(item.reason), _unescaped(item.raw))
-        else:
+        elif isinstance(item, SkippedFile):
             yield SkippedFile(item.origin, _unescaped(item.reason))
+        else:
+            yield item
 
 
 def _first_escaped(value: Any) -> int | None:

@@ -13,6 +13,7 @@ could not be (a :class:`Rejection`: an unreadable directory, a dangling link).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import zipfile
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from keytrail.loaders.documents import Budget, records_from_stream
-from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile
+from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile
 
 #: Names that say "CloudTrail log": a file so named (or named on the command line) whose
 #: content is not JSON, or not CloudTrail, is unreadable (a rejection). Any other file a walk
@@ -46,12 +47,13 @@ _Identity = tuple[int, int]
 
 
 def origin_of(path: Path | str) -> str:
-    """A path as an origin: a name that is not UTF-8 (POSIX allows any bytes) shows those bytes as ``\\xNN``.
+    """A path as an origin, made absolute: a name that is not UTF-8 (POSIX allows any bytes) shows those bytes as ``\\xNN``.
 
     The origin is written to the store and the rejects file, which hold UTF-8 only; the
     path itself is kept to open the file.
     """
-    text = str(path)
+    # Absolute, so that the record of where evidence came from does not depend on where the load ran.
+    text = os.path.abspath(path)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -222,6 +224,10 @@ def _read_regular(path: Path, *, claimed: bool) -> Iterator[LoaderItem]:
             yield from _read_zip(handle, path, opened.st_size)
         else:
             yield from records_from_stream(handle, origin, unclaimed=not claimed)
+        # The bytes of the file that was read (this descriptor, even if the path was replaced since), for the load's record.
+        handle.seek(0)
+        digest = hashlib.file_digest(handle, "sha256")
+        yield InputDigest(origin, digest.hexdigest(), handle.tell())
 
 
 def _read_zip(handle: IO[bytes], path: Path, size: int) -> Iterator[LoaderItem]:

@@ -79,7 +79,16 @@ class SkippedFile:
     reason: str
 
 
-LoaderItem = SourceRecord | Rejection | SkippedFile
+@dataclass(frozen=True, slots=True)
+class InputDigest:
+    """The SHA-256 and size of one input object, as it was read: the load keeps it on its LoadRun."""
+
+    origin: str
+    sha256: str
+    size: int
+
+
+LoaderItem = SourceRecord | Rejection | SkippedFile | InputDigest
 
 __all__ = ["LoaderItem", "Rejection", "SkippedFile", "SourceRecord", "check_record", "event_time_of", "normalise_time"]
 

@@ -94,3 +94,20 @@ def test_every_skipped_file_is_named_with_its_reason(cli: Cli, tmp_path: Path) -
     # Long paths fold at the terminal's width: compared without whitespace.
     flat = "".join(text.split())
     assert all("".join(f"skipped {line}".split()) in flat for line in summary["skipped"])
+
+
+def test_each_load_records_every_file_it_read_with_its_sha256(cli: Cli, tmp_path: Path, monkeypatch: Any) -> None:  # noqa: F811
+    import hashlib
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    records = workshop_incident().records
+    _jsonl(evidence / "one.jsonl", records[:10])
+    _jsonl(evidence / "two.jsonl", records[10:20])
+    monkeypatch.chdir(tmp_path)
+    assert run(cli, "load", "evidence", "-i", "d").exit_code == 0  # named relatively
+    [latest, *_] = json.loads(run(cli, "query", "load-runs", "--json").output)
+    expected = sorted(f"sha256:{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_size} {p}" for p in evidence.iterdir())
+    assert sorted(latest["inputDigests"]) == expected
+    described = json.loads(run(cli, "event", records[0]["eventID"]).output)
+    assert described["source"] == str(evidence / "one.jsonl")

@@ -18,7 +18,7 @@ import stat
 import threading
 import tracemalloc
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,12 @@ import pytest
 from keytrail.loaders import documents
 from keytrail.loaders.documents import is_digest_path
 from keytrail.loaders.files import FileSource, read_file
-from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord
+from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord
+
+
+def without_digests(items: Iterable[LoaderItem]) -> list[LoaderItem]:
+    """What a reader yields about the evidence, without the digest of each file read (tested in test_input_digests)."""
+    return [item for item in items if not isinstance(item, InputDigest)]
 
 
 def record(event_id: str, **extra: Any) -> dict[str, Any]:
@@ -67,7 +72,7 @@ def whole_rejections(items: list[LoaderItem]) -> dict[str, str]:
 
 
 def walk(*paths: Path) -> list[LoaderItem]:
-    return list(FileSource(list(paths)))
+    return without_digests(FileSource(list(paths)))
 
 
 def peak_bytes(action: Callable[[], object]) -> int:
@@ -203,7 +208,7 @@ def test_a_bad_first_line_costs_only_that_line(tmp_path: Path, bad: str, name: s
 def test_a_line_that_is_not_cloudtrail_costs_one_record_not_the_file(tmp_path: Path) -> None:
     path = tmp_path / "export.jsonl"
     path.write_text(json_lines(["a"]) + '{"hello": "world"}\n' + json_lines(["b"]))
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert ids(items) == ["a", "b"]
     [rejection] = [i for i in items if isinstance(i, Rejection)]
     assert rejection.index == 1 and rejection.reason == "line 2: not a CloudTrail document: unexpected top-level keys (hello)"
@@ -222,15 +227,15 @@ def test_byte_order_marks_and_utf16_are_decoded(tmp_path: Path, encoding: str, s
     path.write_bytes(text.encode(encoding))
     gz = tmp_path / f"{shape}.{encoding}.json.gz"
     gz.write_bytes(gzip.compress(text.encode(encoding)))
-    assert ids(list(read_file(path))) == event_ids
-    assert ids(list(read_file(gz))) == event_ids
+    assert ids(without_digests(read_file(path))) == event_ids
+    assert ids(without_digests(read_file(gz))) == event_ids
 
 
 def test_a_latin1_record_in_json_lines_is_rejected_by_itself(tmp_path: Path) -> None:
     path = tmp_path / "export.jsonl"
     latin = json.dumps(record("bad", userAgent="café"), ensure_ascii=False).encode("latin-1")
     path.write_bytes(latin + b"\n" + json_lines(["g1", "g2"]).encode() + latin + b"\n")
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert ids(items) == ["g1", "g2"]
     rejections = [i for i in items if isinstance(i, Rejection)]
     assert [(r.index, r.reason.split(":")[0]) for r in rejections] == [(0, "line 1"), (3, "line 4")]
@@ -243,7 +248,7 @@ def test_a_latin1_record_in_a_log_file_is_rejected_and_the_others_load(tmp_path:
     doc = {"Records": [record("g1"), record("bad", userIdentity={"userName": "josé"}), record("g2")]}
     path = tmp_path / "latin1.json.gz"
     path.write_bytes(gzip.compress(json.dumps(doc, ensure_ascii=False).encode("latin-1")))
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert ids(items) == ["g1", "g2"]
     [rejection] = [i for i in items if isinstance(i, Rejection)]
     assert rejection.index == 1 and "not valid UTF-8 (byte 0xe9" in rejection.reason
@@ -365,7 +370,7 @@ def test_a_decompression_bomb_is_rejected_with_flat_memory(tmp_path: Path, low_l
     assert path.stat().st_size * 100 < ZEROS  # a bomb: it expands more than the ratio allows
     items: list[LoaderItem] = []
     peak = peak_bytes(lambda: items.extend(read_file(path)))
-    [rejection] = items
+    [rejection] = without_digests(items)
     assert isinstance(rejection, Rejection) and rejection.index is None
     assert rejection.origin.startswith(str(path)) and rejection.reason.startswith("decompression bomb")
     assert peak < 16 * 2**20, f"{peak:,} bytes held reading a {ZEROS:,}-byte bomb"
@@ -375,7 +380,7 @@ def test_a_bomb_past_the_floor_keeps_the_records_before_it(tmp_path: Path, low_l
     good = [f"g{i}" for i in range(100)]
     path = tmp_path / "export.jsonl.gz"
     path.write_bytes(gzip.compress(json_lines(good).encode() + bytes(ZEROS)))
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert ids(items) == good
     assert whole_rejections(items)[str(path)].startswith("decompression bomb")
 
@@ -385,7 +390,7 @@ def test_the_decompressed_total_is_capped(tmp_path: Path, monkeypatch: pytest.Mo
     lines = json_lines([f"e{i}" for i in range(2000)]).encode()
     path = tmp_path / "export.jsonl.gz"
     path.write_bytes(gzip.compress(lines))
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert 0 < len(ids(items)) < 2000
     assert "decompresses to more than 64 KiB" in whole_rejections(items)[str(path)]
 
@@ -401,7 +406,7 @@ def test_a_document_past_the_size_limit_is_rejected_and_never_held_whole(tmp_pat
     for path in (pretty, one_line):
         items: list[LoaderItem] = []
         peak = peak_bytes(partial(items.extend, read_file(path)))
-        assert [type(i) for i in items] == [Rejection]
+        assert [type(i) for i in without_digests(items)] == [Rejection]
         assert whole_rejections(items)[str(path)].startswith("a single JSON document larger than 1 MiB")
         assert peak < 3 * 2**20, f"{peak:,} bytes held for {path.stat().st_size:,}"
 
@@ -411,7 +416,7 @@ def test_a_json_line_past_the_size_limit_costs_that_line(tmp_path: Path, monkeyp
     path = tmp_path / "export.jsonl"
     huge = json.dumps(record("huge", userAgent="x" * (4 * 2**20)))
     path.write_text(json_lines(["a"]) + huge + "\n" + json_lines(["b"]))
-    items = list(read_file(path))
+    items = without_digests(read_file(path))
     assert ids(items) == ["a", "b"]
     [rejection] = [i for i in items if isinstance(i, Rejection)]
     assert rejection.index == 1 and rejection.reason.startswith("line 2 is longer than 1 MiB")
@@ -449,3 +454,27 @@ def test_each_origin_is_read_rejected_whole_or_skipped_once(tmp_path: Path) -> N
         str(tmp_path / "none.json"): ["skipped"],
         str(tmp_path / "notes"): ["skipped"],
     }
+
+
+def test_input_digests_name_every_file_read_with_the_hash_of_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import os
+
+    folder = tmp_path / "evidence"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.json").write_text(json.dumps({"Records": [record("a1"), record("a2")]}))
+    (folder / "sub" / "b.jsonl.gz").write_bytes(gzip.compress(json_lines(["b1"]).encode()))
+    (folder / "sub" / "broken.json").write_text("not json")
+    monkeypatch.chdir(tmp_path)
+    items = list(FileSource([Path("evidence")]))  # named relatively: origins are absolute all the same
+    digests = [item for item in items if isinstance(item, InputDigest)]
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert sorted(d.origin for d in digests) == [os.path.abspath(p) for p in files]
+    for digest in digests:
+        data = Path(digest.origin).read_bytes()
+        assert (digest.sha256, digest.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    # Each file's digest follows everything read from it.
+    for digest in digests:
+        position = items.index(digest)
+        assert all(items.index(item) < position for item in items if item.origin == digest.origin and item is not digest)
+    assert all(item.origin.startswith(str(folder)) for item in items)
