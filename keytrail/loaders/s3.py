@@ -17,6 +17,7 @@ interrupted load does not download them again.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections import deque
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keytrail.loaders.documents import is_digest_path, records_from_stream
-from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord
+from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord
 from keytrail.loaders.sources import DEFAULT_MARGIN_DAYS, OriginManifest, SourceError, TimeWindow, source_error
 
 _BUCKET_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,253}[a-zA-Z0-9]$")
@@ -386,6 +387,8 @@ class S3Source:
                 outside += 1
                 continue
             items.append(item)
+        # The bytes that were downloaded and read, for the load's record (an ETag is not a hash of them for multipart uploads).
+        items.append(InputDigest(uri, hashlib.sha256(data).hexdigest(), len(data)))
         return _Fetched(obj, etag, len(data), items, outside)
 
     def _emit(self, fetched: _Fetched) -> Iterator[LoaderItem]:

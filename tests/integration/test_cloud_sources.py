@@ -5,6 +5,7 @@ which moto does not serve, is a botocore Stubber. Also: resume, and the CLI's ex
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import socket
@@ -213,6 +214,16 @@ def test_s3_gives_what_the_files_give_and_resumes(backend: Backend, aws: dict[st
     assert (summary.read, summary.loaded, summary.duplicates, summary.rejected) == (files_summary.read, files_summary.loaded, files_summary.duplicates, 0)
     assert outcome(backend, facts) == files_outcome
     assert source.progress.downloaded == source.progress.listed > 0 and source.progress.outside_window == 0
+    # The load records each object it read with the sha256 of the bytes downloaded.
+    s3 = boto3.client("s3", config=client_config())
+    expected = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for entry in page.get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=entry["Key"])["Body"].read()
+            if "CloudTrail-Digest" not in entry["Key"]:
+                expected.add(f"sha256:{hashlib.sha256(body).hexdigest()} {len(body)} s3://{BUCKET}/{entry['Key']}")
+    latest = run_query(backend, "load-runs")[0]  # newest first
+    assert set(latest["inputDigests"]) == expected
 
     again, repeat = s3_load()
     assert repeat.progress.downloaded == 0 and repeat.progress.already_loaded == source.progress.listed
