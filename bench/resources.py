@@ -86,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, nargs="+", default=[50_000, 500_000])
     parser.add_argument("--neo4j", default=os.environ.get("NEO4J_URI"))
+    parser.add_argument("--skip-embedded", action="store_true", help="Measure Neo4j only.")
     args = parser.parse_args()
     print(f"{'events':>9} {'store':<9} {'seconds':>8} {'keytrail RSS':>13} {'store RSS':>10} {'keytrail fds':>13} {'store fds':>10} {'temp left':>10}")
     for events in args.events:
@@ -93,7 +94,9 @@ def main() -> None:
             root = Path(tmp) / "logs"
             write_s3_layout(synthetic_records(events, seed=3), root)
             base = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-            runs: list[tuple[str, dict[str, str], int | None]] = [("embedded", dict(base, KEYTRAIL_HOME=str(Path(tmp) / "home")), None)]
+            runs: list[tuple[str, dict[str, str], int | None]] = []
+            if not args.skip_embedded:
+                runs.append(("embedded", dict(base, KEYTRAIL_HOME=str(Path(tmp) / "home")), None))
             if args.neo4j:
                 subprocess.run([sys.executable, "-m", "keytrail", "--neo4j", args.neo4j, "reset", "--yes"], check=True, capture_output=True)
                 runs.append(("neo4j", dict(base, NEO4J_URI=args.neo4j, KEYTRAIL_HOME=str(Path(tmp) / "home")), urlparse(args.neo4j).port or 7687))

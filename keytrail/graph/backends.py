@@ -214,8 +214,7 @@ class FalkorDBBackend:
         # The server inherits the umask, so the snapshots it writes are owner-only too.
         previous_umask = os.umask(0o077)
         try:
-            # One attempt per command: the server is this process's own, and one that died is not coming back.
-            self._db = FalkorDB(self.location, serverconfig=SERVER_CONFIG, retry=Retry(NoBackoff(), 0))
+            self._db = self._start(FalkorDB, Retry(NoBackoff(), 0))
         except Exception as exc:
             self._lock.close()
             raise BackendError(f"the embedded store's server (redis-server with FalkorDB) did not start in {home}: {exc}") from exc
@@ -228,6 +227,26 @@ class FalkorDBBackend:
         atexit.register(self._stop_server)
         self._dirty = False
         self._graph = self._db.select_graph(GRAPH_NAME)
+
+    def _start(self, falkordb: Any, retry: Any, attempts: int = 3) -> Any:
+        """Start the server; a start that refuses its first connection (its socket appeared before it listened,
+        on a busy machine) is stopped, without saving, and tried again.
+
+        Each command makes one attempt per statement afterwards: the server is this process's own,
+        and one that died is not coming back.
+        """
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        for attempt in range(1, attempts + 1):
+            try:
+                return falkordb(self.location, serverconfig=SERVER_CONFIG, retry=retry)
+            except RedisConnectionError:
+                if attempt == attempts:
+                    raise
+                log.warning("the embedded store's server refused its first connection; starting it again")
+                _stop_orphaned_server(Path(self.location + ".settings"))
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _query(self, statement: str, params: dict[str, Any], *, read_only: bool) -> Any:
         params = _encode(params)
