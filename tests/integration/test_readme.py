@@ -16,6 +16,7 @@ from keytrail.sample.layout import write_s3_layout
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 EXAMPLE_KEY = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_EVENT = "EVENT_ID"
 
 
 def readme_commands() -> list[str]:
@@ -41,9 +42,13 @@ def test_readme_command_runs(command: str, tmp_path: Path, monkeypatch: pytest.M
     env = {"KEYTRAIL_HOME": str(tmp_path / "home"), "NEO4J_URI": "", "COLUMNS": "200"}
     runner = CliRunner()
     assert runner.invoke(app, ["load", "./AWSLogs/", "--incident", "workshop"], env=env).exit_code == 0
-    words = shlex.split(command.replace(EXAMPLE_KEY, incident.facts.leaked_key.access_key_id))[1:]
+    # The README's event: the leaked key's first call (GetCallerIdentity), a record that holds no session token.
+    first = min((r for r in incident.records if r["userIdentity"].get("accessKeyId") == incident.facts.leaked_key.access_key_id), key=lambda r: r["eventTime"])
+    words = shlex.split(command.replace(EXAMPLE_KEY, incident.facts.leaked_key.access_key_id).replace(EXAMPLE_EVENT, first["eventID"]))[1:]
     result = runner.invoke(app, words, env=env)
     assert result.exit_code == 0, (command, result.output)
+    if words[0] == "event" and "--raw" in words:
+        assert json.loads(result.stdout) == first
     if "--json" in words:
         value = json.loads(result.stdout)
         if words[0] == "stats":
