@@ -7,6 +7,7 @@ interpretation into rows; rules know nothing of rows or stores.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,12 @@ import orjson
 from keytrail.model.identity import partition_of, principal_from_arn, role_id, user_id
 from keytrail.rules.doors import door_kind
 
-#: Request and response text kept on an Event beyond this size is cut, and the cut is marked.
-MAX_TEXT = 32_768
-
 Node = dict[str, Any]
+
+#: The deepest nesting handed to orjson. orjson 3.13's dumps refuses more than 254 levels, and corrupts the
+#: heap (the process aborts, nothing can catch it) on some values nested about 180 levels deep; 64 is the
+#: limit its maintainers discussed for the same trouble (GHSA-hx9q-6w63-j58v). Deeper values use _deep_json.
+ORJSON_DEPTH = 64
 
 
 @dataclass(slots=True)
@@ -77,11 +80,85 @@ class Interpretation:
 
 
 def json_text(value: Any) -> str | None:
-    """A value as JSON text (sorted keys), cut at :data:`MAX_TEXT` with a marker."""
+    """A value as compact JSON text with sorted keys, whole, whatever its size or depth; text is kept as it is.
+
+    Nothing is cut: neither store limits the length of a property, and the reports read this
+    text back as JSON, which a cut would make unreadable.
+    """
     if value is None:
         return None
-    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…(truncated)"
+    if isinstance(value, str):
+        return value
+    if _nested_deeper_than(value, ORJSON_DEPTH):
+        return _deep_json(value)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits and lone surrogates; JSON can hold both, so the
+        # value is written another way rather than lost.
+        return _deep_json(value)
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` has objects or arrays more than ``limit`` levels deep (a walk of its own, no recursion)."""
+    work: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while work:
+        item, depth = work.pop()
+        if depth > limit:
+            return True
+        work.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item) if isinstance(inner, dict | list))
+    return False
+
+
+def _json_string(text: str) -> str:
+    try:
+        return orjson.dumps(text).decode()
+    except orjson.JSONEncodeError:
+        # A lone surrogate has no UTF-8 form; its JSON escape (\ud800) is exact and can be stored.
+        return json.dumps(text)
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, bool) or value is None:
+        return "true" if value is True else "false" if value is False else "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return orjson.dumps(value).decode()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _deep_json(value: Any) -> str:
+    """The text :func:`json_text` gives, without recursion: any depth, any integer, any string."""
+    out: list[str] = []
+    # A stack of (is literal text, item): containers are opened into their members, in order, without recursion.
+    work: list[tuple[bool, Any]] = [(False, value)]
+    while work:
+        literal, item = work.pop()
+        if literal:
+            out.append(item)
+        elif isinstance(item, dict):
+            keys = sorted(item)
+            work.append((True, "}"))
+            for position in range(len(keys) - 1, -1, -1):
+                key = keys[position]
+                if not isinstance(key, str):
+                    raise TypeError(f"a JSON object's keys are strings, not {type(key).__name__}")
+                work.append((False, item[key]))
+                work.append((True, ("," if position else "") + _json_string(key) + ":"))
+            work.append((True, "{"))
+        elif isinstance(item, list | tuple):
+            work.append((True, "]"))
+            for position in range(len(item) - 1, -1, -1):
+                work.append((False, item[position]))
+                if position:
+                    work.append((True, ","))
+            work.append((True, "["))
+        else:
+            out.append(_json_scalar(item))
+    return "".join(out)
 
 
 def parse_json(value: Any) -> Any:
