@@ -187,6 +187,15 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def members(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one.
+
+    Requests and responses are each service's own, and a member may be of another type than a
+    rule expects (a list, a string, null): such a member names nothing, and the call is still read.
+    """
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(slots=True)
 class Call:
     """One record as a rule sees it."""
@@ -225,9 +234,13 @@ class Call:
         """The rule name every edge derived from this call records: ``<service>.<eventName>``."""
         return f"{self.service}.{self.record['eventName']}"
 
-    def text(self, *names: str, source: dict[str, Any] | None = None) -> str | None:
-        """The first of ``names`` that is a non-empty string in the request (or ``source``)."""
-        where = self.params if source is None else source
+    def obj(self, name: str, source: Any = None) -> dict[str, Any]:
+        """The member ``name`` of the response (or ``source``) when it is an object, else an empty one."""
+        return members(members(self.response if source is None else source).get(name))
+
+    def text(self, *names: str, source: Any = None) -> str | None:
+        """The first of ``names`` that is a non-empty string in the request (or ``source``, when it is an object)."""
+        where = self.params if source is None else members(source)
         for name in names:
             value = where.get(name)
             if isinstance(value, str) and value:
@@ -240,6 +253,9 @@ class Call:
 
     def user(self, name: Any) -> Node | None:
         """The IAM user a call names, defaulting to the caller when it names none (IAM's rule)."""
+        if name is not None and not isinstance(name, str):
+            # A name of another type names no user we can know, and not the caller either.
+            return None
         if isinstance(name, str) and name and self.account:
             return {"id": user_id(self.account, name, self.partition), "type": "IAMUser", "name": name, "accountId": self.account}
         if self.actor is not None and self.actor.get("type") == "IAMUser":
