@@ -24,7 +24,7 @@ from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
-from keytrail.model.fingerprint import fingerprint
+from keytrail.model.fingerprint import fingerprint, record_json
 from keytrail.model.secrets import redact_tokens
 
 
@@ -91,8 +91,10 @@ class _Rejects:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
             os.chmod(self.path, 0o600)
-        entry = {"origin": rejection.origin, "index": rejection.index, "reason": rejection.reason, "record": redact_tokens(rejection.raw)}
-        self._handle.write(orjson.dumps(entry, default=str) + b"\n")
+        # The record goes through record_json: orjson can crash on deep nesting, and a rejected record may be anything.
+        head = orjson.dumps({"origin": rejection.origin, "index": rejection.index, "reason": rejection.reason})[:-1]
+        record = record_json(redact_tokens(rejection.raw)).encode("utf-8", "surrogatepass")
+        self._handle.write(head + b',"record":' + record + b"}\n")
 
     def close(self) -> None:
         if self._handle is not None:

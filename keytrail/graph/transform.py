@@ -11,6 +11,7 @@ described in :mod:`keytrail.model.identity`.
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,9 +47,29 @@ WRITE_ORDER: tuple[str, ...] = (
 def _response(record: dict[str, Any]) -> Any:
     value = record.get("responseElements")
     if isinstance(value, str):
-        parsed = parse_json(value)
+        parsed = _exact_json(value)
         return parsed if isinstance(parsed, dict) else value
     return value
+
+
+def _is_true(value: Any) -> bool:
+    # Not str(value): this field is not checked, and the text of a value nested a thousand levels deep cannot be made.
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _not_a_number(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _exact_json(text: str) -> Any:
+    """JSON text as its value, integers of any size kept (orjson reads those beyond 64 bits as floats, changing them).
+
+    The value is written back as the Event's text, so it must be the value the text held.
+    """
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
+    except (ValueError, RecursionError):
+        return parse_json(text)
 
 
 # -- Rows ----------------------------------------------------------------------------
@@ -93,7 +114,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "sourceIPAddress": record.get("sourceIPAddress"),
             "userAgent": record.get("userAgent"),
             "errorCode": error,
-            "errorMessage": (record.get("errorMessage") or "")[:2000] or None,
+            "errorMessage": record.get("errorMessage"),
             "succeeded": succeeded,
             "readOnly": read_only(record),
             "eventType": record.get("eventType"),
@@ -107,7 +128,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "principal": actor["id"] if actor else None,
             "accessKeyId": (identity or {}).get("accessKeyId") or None,
             # Marks the temporary keys of a console session, so a ConsoleLogin can be followed to them.
-            "sessionCredentialFromConsole": True if str(record.get("sessionCredentialFromConsole")).lower() == "true" else None,
+            "sessionCredentialFromConsole": True if _is_true(record.get("sessionCredentialFromConsole")) else None,
             "verb": first_effect.verb if first_effect else None,
             "target": target or None,
             "targetType": ("Principal" if not first_effect.key else first_effect.label) if first_effect and target else None,

@@ -8,6 +8,8 @@ be loaded; everything it refuses is kept, with the reason, in the rejects file.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,12 @@ _STRING_FIELDS = (
     "eventVersion",
 )
 _OBJECT_FIELDS = ("userIdentity", "requestParameters", "additionalEventData")
+#: What the transform and the rules read of ``userIdentity`` (primer §2), and of each of the record's ``resources``.
+_IDENTITY_STRINGS = ("type", "arn", "accountId", "accessKeyId", "userName", "principalId", "invokedBy")
+_IDENTITY_OBJECTS = ("sessionContext", "onBehalfOf")
+_ISSUER_STRINGS = ("arn", "principalId")
+_RESOURCE_STRINGS = ("ARN", "arn", "type", "accountId")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +104,26 @@ __all__ = ["LoaderItem", "Rejection", "SkippedFile", "SourceRecord", "check_reco
 def check_record(record: Any) -> str | None:
     """Decide whether a record can be loaded.
 
+    A record is refused when a field keytrail reads is not of the type CloudTrail writes it
+    with, or when it holds anything a store cannot (text that is not Unicode, a value JSON has
+    no form for): a record that passes becomes rows exactly, and no later step fails on it.
+    The content of ``requestParameters`` and ``responseElements`` is each service's own, and
+    the rules read it whatever its types.
+
     Returns:
-        ``None`` when the record is loadable, else the reason it is rejected.
+        ``None`` when the record is loadable, else the reason it is rejected, naming the field.
     """
     if not isinstance(record, dict):
         return f"a record must be a JSON object, got {type(record).__name__}"
     event_id = record.get("eventID")
     if not isinstance(event_id, str) or not event_id.strip():
-        return "missing eventID" if event_id is None else f"eventID must be a non-empty string, got {event_id!r}"
+        return "missing eventID" if event_id is None else f"eventID must be a non-empty string, got {_shown(event_id)}"
     if "eventTime" in record and not isinstance(record["eventTime"], str):
         return f"field eventTime must be a string, got {type(record['eventTime']).__name__}"
     found = event_time_of(record)
     if found is None:
-        return "missing eventTime"
+        stamp = record.get("@timestamp")
+        return "missing eventTime" if stamp is None else f"missing eventTime, and field @timestamp must be a string, got {type(stamp).__name__}"
     try:
         normalise_time(found[0])
     except ValueError as exc:
@@ -130,13 +145,142 @@ def check_record(record: Any) -> str | None:
     resources = record.get("resources")
     if resources is not None and not (isinstance(resources, list) and all(isinstance(r, dict) for r in resources)):
         return "field resources must be a list of objects"
+    for position, resource in enumerate(resources or []):
+        problem = _strings(resource, _RESOURCE_STRINGS, f"resources[{position}]")
+        if problem:
+            return problem
     read_only = record.get("readOnly")
     if read_only is not None and not isinstance(read_only, bool) and read_only not in ("true", "false"):
-        return f"field readOnly must be a boolean, got {read_only!r}"
+        return f"field readOnly must be a boolean, got {_shown(read_only)}"
     identity = record.get("userIdentity")
     if isinstance(identity, dict):
-        for name in ("type", "arn", "accountId", "accessKeyId", "userName", "principalId", "invokedBy"):
-            value = identity.get(name)
-            if value is not None and not isinstance(value, str):
-                return f"field userIdentity.{name} must be a string, got {type(value).__name__}"
+        problem = _identity_problem(identity)
+        if problem:
+            return problem
+    return _not_storable(record)
+
+
+def _identity_problem(identity: dict[str, Any]) -> str | None:
+    problem = _strings(identity, _IDENTITY_STRINGS, "userIdentity")
+    for name in _IDENTITY_OBJECTS:
+        value = identity.get(name)
+        if problem is None and value is not None and not isinstance(value, dict):
+            problem = f"field userIdentity.{name} must be an object or null, got {type(value).__name__}"
+    if problem is not None:
+        return problem
+    issuer = (identity.get("sessionContext") or {}).get("sessionIssuer")
+    if issuer is not None and not isinstance(issuer, dict):
+        return f"field userIdentity.sessionContext.sessionIssuer must be an object or null, got {type(issuer).__name__}"
+    return _strings(issuer or {}, _ISSUER_STRINGS, "userIdentity.sessionContext.sessionIssuer") or _strings(
+        identity.get("onBehalfOf") or {}, ("userId",), "userIdentity.onBehalfOf"
+    )
+
+
+def _strings(where: dict[str, Any], names: tuple[str, ...], prefix: str) -> str | None:
+    for name in names:
+        value = where.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"field {prefix}.{name} must be a string, got {type(value).__name__}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value for a reason: text quoted and cut short, anything else by its type (a reason is one readable line)."""
+    if isinstance(value, str):
+        shown = repr(value)
+        return shown if len(shown) <= 80 else shown[:77] + "..."
+    return type(value).__name__
+
+
+#: A link of the path from the record to a value: (the key or index, the link of its container).
+type _Path = tuple[str | int, _Path] | None
+
+
+def _where(path: _Path) -> str:
+    """``requestParameters.items[0].name``; long paths keep their ends, and no part is unreadable or long."""
+    steps: list[str | int] = []
+    while path is not None:
+        steps.append(path[0])
+        path = path[1]
+    steps.reverse()
+    parts = [f"[{step}]" if isinstance(step, int) else ("." if n else "") + _visible(step) for n, step in enumerate(steps)]
+    if sum(len(part) for part in parts) > 300:
+        parts = [*parts[:3], f".…({len(parts) - 6} levels)…", *parts[-3:]]
+    return "".join(parts)
+
+
+def _visible(step: str) -> str:
+    # A lone surrogate in a key is shown as its escape: the reason itself goes to the rejects file.
+    text = step.encode("utf-8", "backslashreplace").decode()
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _not_storable(record: dict[str, Any]) -> str | None:
+    """Where ``record`` holds what JSON text and the stores cannot: a lone surrogate, a non-finite number, a cycle, a non-JSON type.
+
+    Both walks keep their own stack: a record may be nested deeper than Python recurses.
+    """
+    # Nearly every record holds nothing of the kind: a quick look first, the walk that names the place only after.
+    return None if _plainly_storable(record) else _first_unstorable(record)
+
+
+def _plainly_storable(record: dict[str, Any]) -> bool:
+    """True when every value is plainly JSON; False when one may not be (or a container appears twice: shared, or a cycle)."""
+    seen: set[int] = set()
+    work: list[Any] = [record]
+    while work:
+        item = work.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                return False
+        elif kind is dict or kind is list:
+            if id(item) in seen:
+                return False
+            seen.add(id(item))
+            if kind is list:
+                work.extend(item)
+                continue
+            for key in item:
+                if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
+                    return False
+            work.extend(item.values())
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif not (item is None or kind is bool or kind is int):
+            return False
+    return True
+
+
+def _first_unstorable(record: dict[str, Any]) -> str | None:
+    inside: set[int] = set()
+    work: list[tuple[Any, _Path, bool]] = [(record, None, False)]
+    while work:
+        value, path, leaving = work.pop()
+        if leaving:
+            inside.discard(id(value))
+        elif isinstance(value, dict | list):
+            if id(value) in inside:
+                return f"field {_where(path)} contains itself"
+            inside.add(id(value))
+            work.append((value, path, True))
+            if isinstance(value, list):
+                work.extend((item, (index, path), False) for index, item in enumerate(value))
+                continue
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"field {_where(path) if path else 'the record'} has a key that is not a string ({type(key).__name__})"
+                if not key.isascii() and _SURROGATE.search(key):
+                    return f"field {_where((key, path))}: its name holds a lone surrogate, which no store can hold"
+                work.append((item, (key, path), False))
+        elif isinstance(value, str):
+            lone = None if value.isascii() else _SURROGATE.search(value)
+            if lone:
+                return f"field {_where(path)} holds a lone surrogate (U+{ord(lone.group()):04X}), which no store can hold"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"field {_where(path)} holds {value}, which JSON has no form for"
+        elif value is not None and not isinstance(value, bool | int):
+            return f"field {_where(path)} holds a {type(value).__name__}, which is not a JSON value"
     return None

@@ -142,7 +142,10 @@ def parse_time(text: str, *, end: bool = False) -> datetime:
         raise SourceError(f"not an ISO 8601 date or time: {text!r} (e.g. 2026-01-07 or 2026-01-07T02:00:00Z)") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    try:
+        return parsed.astimezone(UTC).replace(microsecond=0)
+    except OverflowError as exc:  # year 1 or 9999 with an offset: no UTC time exists
+        raise SourceError(f"not a representable time: {text!r} lies outside years 1-9999 in UTC") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,21 +16,33 @@ from typing import Any
 import orjson
 
 from keytrail.model.secrets import redact_tokens
+from keytrail.rules.base import json_text
 
 
-def _dumps(value: Any, *, sort_keys: bool) -> bytes:
+def record_json(value: Any, *, sort_keys: bool = False) -> str:
+    """Any parsed value (a record, a line that did not parse, nothing) as JSON text, whatever its depth.
+
+    ``json_text`` does the writing: it keeps orjson away from deep nesting (which can crash it)
+    and writes huge integers and lone surrogates exactly.
+    """
+    if isinstance(value, str):
+        return json.dumps(value) if not value.isascii() and _has_lone_surrogate(value) else orjson.dumps(value).decode()
+    return json_text(value, sort_keys=sort_keys) or "null"
+
+
+def _has_lone_surrogate(text: str) -> bool:
     try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-    except (TypeError, orjson.JSONEncodeError):
-        # orjson refuses nesting deeper than 254 levels and integers beyond 64 bits; the standard library takes both.
-        return json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def kept_text(record: dict[str, Any]) -> str:
     """The record as read, as JSON text, session tokens redacted."""
-    return _dumps(redact_tokens(record), sort_keys=False).decode("utf-8", "surrogatepass")
+    return record_json(redact_tokens(record))
 
 
 def fingerprint(record: dict[str, Any]) -> str:
     """SHA-256 (hex) of the record's content, independent of its keys' order; tokens redacted first."""
-    return hashlib.sha256(_dumps(redact_tokens(record), sort_keys=True)).hexdigest()
+    return hashlib.sha256(record_json(redact_tokens(record), sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()

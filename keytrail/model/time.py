@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 #: ``expiration`` and ``createDate`` in responseElements: newer and older console styles.
 _AWS_STYLES = ("%b %d, %Y, %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p")
 
@@ -26,15 +26,30 @@ def normalise_time(value: str) -> tuple[str, int]:
     """
     match = _TIME_RE.match(value.strip())
     if not match:
-        raise ValueError(f"not an ISO 8601 time: {value!r}")
+        raise ValueError(f"not an ISO 8601 time: {_quoted(value)}")
     year, month, day, hour, minute, second, _fraction, zone = match.groups()
     iso_zone = "+00:00" if zone in (None, "Z") else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
     try:
         parsed = datetime.fromisoformat(f"{year}-{month}-{day}T{hour}:{minute}:{second}{iso_zone}")
+        # Year 1 an hour east of UTC, or 9999 an hour west, is outside the years UTC text can hold.
         utc = parsed.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
-        raise ValueError(f"not a representable time: {value!r} ({exc})") from exc
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ"), int(utc.timestamp())
+        raise ValueError(f"not a representable time: {_quoted(value)} ({exc})") from exc
+    return canonical(utc), int(utc.timestamp())
+
+
+def canonical(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` of an aware or UTC time: always four digits of year, so that text order is time order.
+
+    ``strftime("%Y")`` writes year 1 as ``1`` on glibc, which would sort after ``2026``.
+    """
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+
+
+def _quoted(value: str) -> str:
+    # The time goes into a reason a person reads: a long value is cut, its start is enough to find it.
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def event_time_of(record: dict[str, Any]) -> tuple[str, str] | None:
@@ -63,7 +78,7 @@ def parse_aws_time(value: Any) -> str | None:
         return None
     for fmt in _AWS_STYLES:
         try:
-            return datetime.strptime(value, fmt).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return canonical(datetime.strptime(value, fmt))
         except ValueError:
             pass
     try:

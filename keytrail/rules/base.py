@@ -7,6 +7,7 @@ interpretation into rows; rules know nothing of rows or stores.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,12 @@ import orjson
 from keytrail.model.identity import partition_of, principal_from_arn, role_id, user_id
 from keytrail.rules.doors import door_kind
 
-#: Request and response text kept on an Event beyond this size is cut, and the cut is marked.
-MAX_TEXT = 32_768
-
 Node = dict[str, Any]
+
+#: The deepest nesting handed to orjson. orjson 3.13's dumps refuses more than 254 levels, and corrupts the
+#: heap (the process aborts, nothing can catch it) on some values nested about 180 levels deep; 64 is the
+#: limit its maintainers discussed for the same trouble (GHSA-hx9q-6w63-j58v). Deeper values use _deep_json.
+ORJSON_DEPTH = 64
 
 
 @dataclass(slots=True)
@@ -76,12 +79,86 @@ class Interpretation:
     login_profile_owners: list[LoginProfileOwner] = field(default_factory=list)
 
 
-def json_text(value: Any) -> str | None:
-    """A value as JSON text (sorted keys), cut at :data:`MAX_TEXT` with a marker."""
+def json_text(value: Any, *, sort_keys: bool = True) -> str | None:
+    """A value as compact JSON text with sorted keys, whole, whatever its size or depth; text is kept as it is.
+
+    Nothing is cut: neither store limits the length of a property, and the reports read this
+    text back as JSON, which a cut would make unreadable.
+    """
     if value is None:
         return None
-    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…(truncated)"
+    if isinstance(value, str):
+        return value
+    if _nested_deeper_than(value, ORJSON_DEPTH):
+        return _deep_json(value, sort_keys=sort_keys)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits and lone surrogates; JSON can hold both, so the
+        # value is written another way rather than lost.
+        return _deep_json(value, sort_keys=sort_keys)
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` has objects or arrays more than ``limit`` levels deep (a walk of its own, no recursion)."""
+    work: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while work:
+        item, depth = work.pop()
+        if depth > limit:
+            return True
+        work.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item) if isinstance(inner, dict | list))
+    return False
+
+
+def _json_string(text: str) -> str:
+    try:
+        return orjson.dumps(text).decode()
+    except orjson.JSONEncodeError:
+        # A lone surrogate has no UTF-8 form; its JSON escape (\ud800) is exact and can be stored.
+        return json.dumps(text)
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, bool) or value is None:
+        return "true" if value is True else "false" if value is False else "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return orjson.dumps(value).decode()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _deep_json(value: Any, *, sort_keys: bool = True) -> str:
+    """The text :func:`json_text` gives, without recursion: any depth, any integer, any string."""
+    out: list[str] = []
+    # A stack of (is literal text, item): containers are opened into their members, in order, without recursion.
+    work: list[tuple[bool, Any]] = [(False, value)]
+    while work:
+        literal, item = work.pop()
+        if literal:
+            out.append(item)
+        elif isinstance(item, dict):
+            keys = sorted(item) if sort_keys else list(item)
+            work.append((True, "}"))
+            for position in range(len(keys) - 1, -1, -1):
+                key = keys[position]
+                if not isinstance(key, str):
+                    raise TypeError(f"a JSON object's keys are strings, not {type(key).__name__}")
+                work.append((False, item[key]))
+                work.append((True, ("," if position else "") + _json_string(key) + ":"))
+            work.append((True, "{"))
+        elif isinstance(item, list | tuple):
+            work.append((True, "]"))
+            for position in range(len(item) - 1, -1, -1):
+                work.append((False, item[position]))
+                if position:
+                    work.append((True, ","))
+            work.append((True, "["))
+        else:
+            out.append(_json_scalar(item))
+    return "".join(out)
 
 
 def parse_json(value: Any) -> Any:
@@ -107,6 +184,15 @@ def _object(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         # Some pipelines deliver responseElements as JSON text; read it, or lineage is lost.
         value = parse_json(value)
+    return value if isinstance(value, dict) else {}
+
+
+def members(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one.
+
+    Requests and responses are each service's own, and a member may be of another type than a
+    rule expects (a list, a string, null): such a member names nothing, and the call is still read.
+    """
     return value if isinstance(value, dict) else {}
 
 
@@ -148,9 +234,13 @@ class Call:
         """The rule name every edge derived from this call records: ``<service>.<eventName>``."""
         return f"{self.service}.{self.record['eventName']}"
 
-    def text(self, *names: str, source: dict[str, Any] | None = None) -> str | None:
-        """The first of ``names`` that is a non-empty string in the request (or ``source``)."""
-        where = self.params if source is None else source
+    def obj(self, name: str, source: Any = None) -> dict[str, Any]:
+        """The member ``name`` of the response (or ``source``) when it is an object, else an empty one."""
+        return members(members(self.response if source is None else source).get(name))
+
+    def text(self, *names: str, source: Any = None) -> str | None:
+        """The first of ``names`` that is a non-empty string in the request (or ``source``, when it is an object)."""
+        where = self.params if source is None else members(source)
         for name in names:
             value = where.get(name)
             if isinstance(value, str) and value:
@@ -163,6 +253,9 @@ class Call:
 
     def user(self, name: Any) -> Node | None:
         """The IAM user a call names, defaulting to the caller when it names none (IAM's rule)."""
+        if name is not None and not isinstance(name, str):
+            # A name of another type names no user we can know, and not the caller either.
+            return None
         if isinstance(name, str) and name and self.account:
             return {"id": user_id(self.account, name, self.partition), "type": "IAMUser", "name": name, "accountId": self.account}
         if self.actor is not None and self.actor.get("type") == "IAMUser":

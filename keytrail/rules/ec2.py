@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keytrail.rules.base import Call, Node
+from keytrail.rules.base import Call, Node, members
 from keytrail.rules.generic import generic
 from keytrail.rules.registry import handles, resources
 
@@ -122,9 +122,8 @@ def run_instances(call: Call) -> None:
 def associate_profile(call: Call) -> None:
     generic(call, "MODIFIED")
     request = _request(call)
-    profile = _profile(request.get("iamInstanceProfile")) or _profile({k.lower(): v for k, v in (request.get("IamInstanceProfile") or {}).items()})
-    association = call.response.get(f"{call.name}Response") or {}
-    described = (association.get("iamInstanceProfileAssociation") or {}) if isinstance(association, dict) else {}
+    profile = _profile(request.get("iamInstanceProfile")) or _profile({k.lower(): v for k, v in members(request.get("IamInstanceProfile")).items()})
+    described = call.obj("iamInstanceProfileAssociation", source=call.obj(f"{call.name}Response"))
     ids = [i for i in (request.get("instanceId"), request.get("InstanceId"), described.get("instanceId")) if isinstance(i, str) and i]
     for instance_id in dict.fromkeys(ids or instance_ids(call)):
         node = instance(call, instance_id)

@@ -16,12 +16,12 @@ _POLICY_VERBS = {"Attach": "ATTACHED_POLICY", "Detach": "DETACHED_POLICY", "Put"
 
 @handles("iam", "CreateAccessKey")
 def create_access_key(call: Call) -> None:
-    created = call.response.get("accessKey") or {}
-    owner = call.user(created.get("userName") or call.params.get("userName"))
+    created = call.obj("accessKey")
+    owner = call.user(call.text("userName", source=created) or call.params.get("userName"))
     key = valid_key(created.get("accessKeyId"))
     if key:
         call.out.credentials.append(Credential(key, owner, call.name, call.rule, {"createdAt": parse_aws_time(created.get("createDate"))}))
-        call.effect("CREATED", "AccessKey", key, status=created.get("status") or "Active")
+        call.effect("CREATED", "AccessKey", key, status=call.text("status", source=created) or "Active")
     elif owner is not None:
         # A failed call has no new key yet; keep the user it aimed at as the target.
         call.effect("CREATED", "AccessKey", "", node={"intendedOwner": owner["id"]})
@@ -34,7 +34,7 @@ def change_access_key(call: Call) -> None:
     if call.name == "DeleteAccessKey":
         verb, status = "DELETED", "Deleted"
     else:
-        status = str(call.params.get("status") or "")
+        status = call.text("status") or ""
         verb = "DEACTIVATED" if status == "Inactive" else "ACTIVATED"
     if key:
         call.effect(verb, "AccessKey", key, status=status)
@@ -44,16 +44,17 @@ def change_access_key(call: Call) -> None:
 
 @handles("iam", "CreateUser", "DeleteUser")
 def user_lifecycle(call: Call) -> None:
-    user = call.response.get("user") or {}
-    name = user.get("userName") or call.params.get("userName")
+    user = call.obj("user")
+    # Only a name: without one, call.user would take the caller for the user created or deleted.
+    name = call.text("userName", source=user) or call.text("userName")
     if name is None:
         return
     target = call.user(name)
     if target is None:
         return
-    if user.get("arn"):
+    if call.text("arn", source=user):
         target["arn"] = user["arn"]
-    if user.get("userId"):
+    if call.text("userId", source=user):
         target["principalId"] = user["userId"]
     if isinstance(user.get("path"), str) and user["path"] != "/":
         target["path"] = user["path"]
@@ -72,8 +73,8 @@ def _trust(call: Call, raw: Any) -> tuple[str | None, list[str]]:
 
 @handles("iam", "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy")
 def role_lifecycle(call: Call) -> None:
-    role = call.response.get("role") or {}
-    target = call.role(role.get("arn") or call.params.get("roleName"))
+    role = call.obj("role")
+    target = call.role(call.text("arn", source=role) or call.params.get("roleName"))
     if target is None:
         return
     if isinstance(role.get("roleId"), str):
@@ -98,7 +99,8 @@ def login_profile(call: Call) -> None:
         return
     verb = {"CreateLoginProfile": "CREATED", "UpdateLoginProfile": "UPDATED"}.get(call.name, "DELETED")
     profile = f"{target['id']}/login-profile"
-    call.effect(verb, "LoginProfile", profile, passwordResetRequired=call.params.get("passwordResetRequired"))
+    reset = call.params.get("passwordResetRequired")
+    call.effect(verb, "LoginProfile", profile, passwordResetRequired=reset if isinstance(reset, bool) else None)
     call.out.login_profile_owners.append(LoginProfileOwner(profile, target, call.rule))
 
 
@@ -147,7 +149,7 @@ def instance_profile(call: Call) -> None:
     name = call.text("instanceProfileName")
     if not name or not call.account:
         return
-    profile_arn = call.text("arn", source=call.response.get("instanceProfile") or {}) or call.arn("iam", f"instance-profile/{name}", region=False)
+    profile_arn = call.text("arn", source=call.obj("instanceProfile")) or call.arn("iam", f"instance-profile/{name}", region=False)
     verb = {"CreateInstanceProfile": "CREATED", "DeleteInstanceProfile": "DELETED"}.get(call.name, "MODIFIED")
     role = call.role(call.params.get("roleName"))
     call.on_resource(verb, call.resource(profile_arn, "AWS::IAM::InstanceProfile", name), roleName=role["name"] if role else None)

@@ -91,9 +91,11 @@ def quarantine_policy(event_name: str, params: dict[str, Any]) -> str | None:
     Such a call is AWS detecting the leak (the anchor of a timeline), never an attacker's change.
     """
     if event_name.startswith("Attach") and event_name.endswith("Policy"):
-        name = str(params.get("policyArn") or "").rsplit("/", 1)[-1]
+        arn = params.get("policyArn")
+        name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) else ""
     elif event_name.startswith("Put") and event_name.endswith("Policy"):
-        name = str(params.get("policyName") or "")
+        found = params.get("policyName")
+        name = found if isinstance(found, str) else ""
     else:
         return None
     return name if name.startswith(QUARANTINE_POLICY_PREFIXES) else None

@@ -23,13 +23,13 @@ def _permission_set(call: Call, arn: str | None, name: str | None = None) -> Nod
 
 @resources("sso")
 def sso_resources(call: Call) -> list[Node]:
-    found = _permission_set(call, call.text("permissionSetArn") or call.text("permissionSetArn", source=call.response.get("permissionSet") or {}))
+    found = _permission_set(call, call.text("permissionSetArn") or call.text("permissionSetArn", source=call.obj("permissionSet")))
     return [found] if found else []
 
 
 @handles("sso", "CreatePermissionSet")
 def create_permission_set(call: Call) -> None:
-    made = call.response.get("permissionSet") or {}
+    made = call.obj("permissionSet")
     name = call.text("name") or call.text("name", source=made)
     node = _permission_set(call, call.text("permissionSetArn", source=made), name)
     if node is None:
@@ -73,7 +73,7 @@ def identity_store_resources(call: Call) -> list[Node]:
 @handles("identitystore", "CreateUser")
 @handles("sso-directory", "CreateUser")
 def identity_store_user(call: Call) -> None:
-    name = call.text("userName") or call.text("userName", source=call.response.get("user") or {})
+    name = call.text("userName") or call.text("userName", source=call.obj("user"))
     store = call.text("identityStoreId") or "identity-store"
     user = call.text("userId", source=call.response) or name
     if not user:
@@ -97,7 +97,7 @@ def roles_anywhere_resources(call: Call) -> list[Node]:
 
 @handles("rolesanywhere", "CreateTrustAnchor")
 def trust_anchor(call: Call) -> None:
-    made = call.response.get("trustAnchor") or {}
+    made = call.obj("trustAnchor")
     arn = call.text("trustAnchorArn", source=made)
     if arn:
         node = call.resource(arn, "AWS::RolesAnywhere::TrustAnchor", call.text("name") or arn.rsplit("/", 1)[-1])
@@ -107,7 +107,7 @@ def trust_anchor(call: Call) -> None:
 
 @handles("rolesanywhere", "CreateProfile", "UpdateProfile")
 def roles_anywhere_profile(call: Call) -> None:
-    made = call.response.get("profile") or {}
+    made = call.obj("profile")
     arn = call.text("profileArn", source=made)
     if arn:
         call.on_resource("CREATED" if call.name == "CreateProfile" else "MODIFIED", call.resource(arn, "AWS::RolesAnywhere::Profile", call.text("name") or arn))

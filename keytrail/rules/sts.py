@@ -9,7 +9,7 @@ from keytrail.rules.registry import handles
 
 
 def _minted(call: Call, owner: Node | None) -> None:
-    credentials = call.response.get("credentials") or {}
+    credentials = call.obj("credentials")
     key = valid_key(credentials.get("accessKeyId"))
     if not key:
         return
@@ -24,7 +24,7 @@ def assume_role(call: Call) -> None:
     role = call.role(call.params.get("roleArn"))
     if role is not None:
         call.on_principal("ASSUMED", role, roleSessionName=call.text("roleSessionName"))
-    assumed = call.response.get("assumedRoleUser") or {}
+    assumed = call.obj("assumedRoleUser")
     session = principal_from_arn(assumed["arn"]) if isinstance(assumed.get("arn"), str) else None
     session_name = call.text("roleSessionName")
     if session is None and role is not None and session_name and role.get("accountId"):
@@ -33,7 +33,7 @@ def assume_role(call: Call) -> None:
         partition = str(role["id"]).split(":", 2)[1]
         session = principal_from_arn(f"arn:{partition}:sts::{role['accountId']}:assumed-role/{role['name']}/{session_name}")
     if session is not None:
-        if assumed.get("assumedRoleId"):
+        if call.text("assumedRoleId", source=assumed):
             session["principalId"] = assumed["assumedRoleId"]
         call.out.principals.append(session)
         if role is not None:
@@ -49,7 +49,7 @@ def session_token(call: Call) -> None:
 
 @handles("sts", "GetFederationToken")
 def federation_token(call: Call) -> None:
-    fed = call.response.get("federatedUser") or {}
+    fed = call.obj("federatedUser")
     session = principal_from_arn(fed["arn"]) if isinstance(fed.get("arn"), str) else None
     if session is not None:
         call.out.principals.append(session)

@@ -456,3 +456,9 @@ def test_a_trail_key_prefix_comes_before_awslogs() -> None:
     assert fixed.plan() == [f"team/trails/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/01/{day}/" for day in ("07", "08")]
     below = S3Source("b-keytrail", "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/01/", client=object())
     assert below.plan() == ["AWSLogs/111122223333/CloudTrail/eu-west-1/2026/01/"] and below.progress.layout == "flat"
+
+
+def test_a_time_outside_the_representable_years_is_a_clear_error() -> None:
+    for text in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        with pytest.raises(SourceError, match="not a representable time"):
+            parse_time(text)
