@@ -23,8 +23,8 @@ from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
-from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, check_record
-from keytrail.model.fingerprint import fingerprint, record_json
+from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, examine_record
+from keytrail.model.fingerprint import Kept, keep, record_json
 from keytrail.model.secrets import redact_tokens
 
 
@@ -128,7 +128,7 @@ class Ingest:
         self._rejects = _Rejects(rejects_path or default_rejects(self.run_id))
         self._progress = progress
         self._batch: dict[str, SourceRecord] = {}
-        self._digests: dict[str, str] = {}
+        self._kept: dict[str, Kept] = {}
         #: Other contents read in this batch for an eventID already in it, by fingerprint.
         self._variants: dict[str, dict[str, SourceRecord]] = {}
         self._last_origin: str | None = None
@@ -191,22 +191,23 @@ class Ingest:
             self._reject(item)
             return
         self.summary.read += 1
-        reason = check_record(item.record)
-        if reason is not None:
-            self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
+        examined = examine_record(item.record)
+        if examined.reason is not None:
+            self._reject(Rejection(item.origin, item.index, examined.reason, item.record), counted=True)
             return
         event_id = item.record["eventID"]
-        digest = fingerprint(item.record)
+        kept = keep(item.record, examined.containers)
+        digest = kept.sha256
         if event_id in self._batch:
             variants = self._variants.setdefault(event_id, {})
-            if digest == self._digests[event_id] or digest in variants:
+            if digest == self._kept[event_id].sha256 or digest in variants:
                 self.summary.duplicates += 1
             else:
                 # Which copy is kept is decided with the store (a stored one wins): see _flush.
                 variants[digest] = item
             return
         self._batch[event_id] = item
-        self._digests[event_id] = digest
+        self._kept[event_id] = kept
         if len(self._batch) >= self.batch_size:
             self._flush()
             self._report_loaded_origins()
@@ -238,7 +239,7 @@ class Ingest:
         if not self._batch:
             return
         batch, self._batch = self._batch, {}
-        digests, self._digests = self._digests, {}
+        kept, self._kept = self._kept, {}
         variants, self._variants = self._variants, {}
         incident = self.summary.incident
         find_existing = get_query("find_existing_events").body
@@ -249,7 +250,7 @@ class Ingest:
             found = run(find_existing, {"ids": list(batch)})
             # A stored event with other content is a conflict: the stored one stays, this one goes to the rejects file.
             stored = {row["eventID"]: row["recordSha256"] for row in found}
-            conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, digests[eid])}
+            conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, kept[eid].sha256)}
             existing = {row["eventID"]: list(row["incidents"] or []) for row in found if row["eventID"] not in conflicting}
             rows: dict[str, list[dict[str, Any]]] = {}
             refused: list[Rejection] = []
@@ -258,7 +259,7 @@ class Ingest:
                 if event_id in existing or event_id in conflicting:
                     continue
                 try:
-                    produced = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, digest=digests[event_id])
+                    produced = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, kept=kept[event_id])
                 except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
                     refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
                     continue
@@ -279,10 +280,10 @@ class Ingest:
         for event_id in conflicting:
             self._conflict(batch[event_id], "the store")
         for event_id, others in variants.items():
-            kept = conflicting.get(event_id) or digests[event_id]
+            first_digest = conflicting.get(event_id) or kept[event_id].sha256
             first = "the store" if event_id in conflicting or event_id in existing else f"{batch[event_id].origin} record {batch[event_id].index}"
             for digest, item in others.items():
-                if digest == kept:
+                if digest == first_digest:
                     self.summary.duplicates += 1
                 else:
                     self._conflict(item, first)

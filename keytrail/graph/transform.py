@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from keytrail.graph.effects import EFFECT_QUERY, relationship_type
-from keytrail.model.fingerprint import fingerprint, kept_text
+from keytrail.model.fingerprint import Kept, keep
 from keytrail.model.identity import key_kind, principal_of_identity, session_issuer, valid_key
 from keytrail.model.secrets import redact_tokens
 from keytrail.model.time import event_time_of, normalise_time
@@ -80,11 +80,14 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, digest: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, kept: Kept | None = None) -> dict[str, list[dict[str, Any]]]:
     """All rows one (already checked) record contributes, keyed by write query name.
 
-    ``digest`` is the record's :func:`~keytrail.model.fingerprint.fingerprint`, when the caller has it already.
+    ``kept`` is the record's :func:`~keytrail.model.fingerprint.keep`, when the caller has it already.
     """
+    kept = kept or keep(record)
+    # A plain record's parts are shallow and hold no token; a responseElements given as text is parsed here, and may hold either.
+    plain = kept.plain
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in WRITE_ORDER}
     identity = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else None
     actor = principal_of_identity(identity, record.get("awsRegion"))
@@ -132,16 +135,18 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
             "verb": first_effect.verb if first_effect else None,
             "target": target or None,
             "targetType": ("Principal" if not first_effect.key else first_effect.label) if first_effect and target else None,
-            "requestParameters": json_text(record.get("requestParameters")),
-            "responseElements": json_text(redact_tokens(response)),
-            "additionalEventData": json_text(record.get("additionalEventData")),
-            "resources": json_text(record.get("resources")),
+            "requestParameters": json_text(record.get("requestParameters"), shallow=plain),
+            "responseElements": json_text(response, shallow=True)
+            if plain and response is record.get("responseElements")
+            else json_text(redact_tokens(response)),
+            "additionalEventData": json_text(record.get("additionalEventData"), shallow=plain),
+            "resources": json_text(record.get("resources"), shallow=plain),
             "source": origin,
             "sourceIndex": index,
             "loadRunId": run_id,
             # The record itself, every field as read (tokens redacted), and its fingerprint for conflicts.
-            "raw": kept_text(record),
-            "recordSha256": digest or fingerprint(record),
+            "raw": kept.text,
+            "recordSha256": kept.sha256,
         }
     )
     ip = record.get("sourceIPAddress") or None

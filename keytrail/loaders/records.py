@@ -98,10 +98,27 @@ class InputDigest:
 
 LoaderItem = SourceRecord | Rejection | SkippedFile | InputDigest
 
-__all__ = ["LoaderItem", "Rejection", "SkippedFile", "SourceRecord", "check_record", "event_time_of", "normalise_time"]
+__all__ = ["Examined", "LoaderItem", "Rejection", "SkippedFile", "SourceRecord", "check_record", "event_time_of", "examine_record", "normalise_time"]
+
+
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """What :func:`examine_record` found: why the record is refused, and how many objects and arrays it holds.
+
+    ``containers`` is counted on the quick walk that nearly every record takes, and is 0 when the
+    record needed the slow one; with at most ORJSON_DEPTH of them, it is nested no deeper.
+    """
+
+    reason: str | None
+    containers: int
 
 
 def check_record(record: Any) -> str | None:
+    """Whether a record can be loaded: ``None``, or the reason it is refused (see :func:`examine_record`)."""
+    return examine_record(record).reason
+
+
+def examine_record(record: Any) -> Examined:
     """Decide whether a record can be loaded.
 
     A record is refused when a field keytrail reads is not of the type CloudTrail writes it
@@ -111,8 +128,17 @@ def check_record(record: Any) -> str | None:
     the rules read it whatever its types.
 
     Returns:
-        ``None`` when the record is loadable, else the reason it is rejected, naming the field.
+        The reason the record is rejected, naming the field (``None`` when it is loadable), and the count of its containers.
     """
+    reason = _field_problem(record)
+    if reason is not None:
+        return Examined(reason, 0)
+    # Nearly every record holds nothing a store cannot: a quick look first, the walk that names the place only after.
+    containers = _plainly_storable(record)
+    return Examined(None if containers else _first_unstorable(record), containers)
+
+
+def _field_problem(record: Any) -> str | None:
     if not isinstance(record, dict):
         return f"a record must be a JSON object, got {type(record).__name__}"
     event_id = record.get("eventID")
@@ -157,7 +183,7 @@ def check_record(record: Any) -> str | None:
         problem = _identity_problem(identity)
         if problem:
             return problem
-    return _not_storable(record)
+    return None
 
 
 def _identity_problem(identity: dict[str, Any]) -> str | None:
@@ -215,17 +241,12 @@ def _visible(step: str) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def _not_storable(record: dict[str, Any]) -> str | None:
-    """Where ``record`` holds what JSON text and the stores cannot: a lone surrogate, a non-finite number, a cycle, a non-JSON type.
+def _plainly_storable(record: dict[str, Any]) -> int:
+    """How many objects and arrays the record holds, when every value is plainly JSON; 0 when one may not be
+    (or a container appears twice: shared, or a cycle). Then :func:`_first_unstorable` walks it, naming the place.
 
     Both walks keep their own stack: a record may be nested deeper than Python recurses.
     """
-    # Nearly every record holds nothing of the kind: a quick look first, the walk that names the place only after.
-    return None if _plainly_storable(record) else _first_unstorable(record)
-
-
-def _plainly_storable(record: dict[str, Any]) -> bool:
-    """True when every value is plainly JSON; False when one may not be (or a container appears twice: shared, or a cycle)."""
     seen: set[int] = set()
     work: list[Any] = [record]
     while work:
@@ -233,24 +254,24 @@ def _plainly_storable(record: dict[str, Any]) -> bool:
         kind = type(item)
         if kind is str:
             if not item.isascii() and _SURROGATE.search(item):
-                return False
+                return 0
         elif kind is dict or kind is list:
             if id(item) in seen:
-                return False
+                return 0
             seen.add(id(item))
             if kind is list:
                 work.extend(item)
                 continue
             for key in item:
                 if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
-                    return False
+                    return 0
             work.extend(item.values())
         elif kind is float:
             if not math.isfinite(item):
-                return False
+                return 0
         elif not (item is None or kind is bool or kind is int):
-            return False
-    return True
+            return 0
+    return len(seen)
 
 
 def _first_unstorable(record: dict[str, Any]) -> str | None:

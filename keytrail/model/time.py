@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
+_CANONICAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
 #: ``expiration`` and ``createDate`` in responseElements: newer and older console styles.
 _AWS_STYLES = ("%b %d, %Y, %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p")
 
@@ -24,6 +25,12 @@ def normalise_time(value: str) -> tuple[str, int]:
     Raises:
         ValueError: if ``value`` is not an ISO 8601 timestamp that falls within years 1–9999 in UTC.
     """
+    if _CANONICAL_RE.fullmatch(value):
+        # CloudTrail's own form, nearly every record: the text is canonical already if it is a real time.
+        try:
+            return value, int(datetime.fromisoformat(value).timestamp())
+        except ValueError:
+            pass  # 2026-02-30 and the like: the path below says why
     match = _TIME_RE.match(value.strip())
     if not match:
         raise ValueError(f"not an ISO 8601 time: {_quoted(value)}")

@@ -79,17 +79,18 @@ class Interpretation:
     login_profile_owners: list[LoginProfileOwner] = field(default_factory=list)
 
 
-def json_text(value: Any, *, sort_keys: bool = True) -> str | None:
+def json_text(value: Any, *, sort_keys: bool = True, shallow: bool = False) -> str | None:
     """A value as compact JSON text with sorted keys, whole, whatever its size or depth; text is kept as it is.
 
     Nothing is cut: neither store limits the length of a property, and the reports read this
-    text back as JSON, which a cut would make unreadable.
+    text back as JSON, which a cut would make unreadable. ``shallow`` says the caller knows the
+    value is nested no deeper than :data:`ORJSON_DEPTH`, so it need not be walked to find out.
     """
     if value is None:
         return None
     if isinstance(value, str):
         return value
-    if _nested_deeper_than(value, ORJSON_DEPTH):
+    if not shallow and _nested_deeper_than(value, ORJSON_DEPTH):
         return _deep_json(value, sort_keys=sort_keys)
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 import keytrail.rules
 from keytrail.graph.transform import event_rows, reduce_batch
-from keytrail.loaders.records import check_record
+from keytrail.loaders.records import check_record, examine_record
+from keytrail.model.fingerprint import Kept, fingerprint, keep, kept_text
 from keytrail.model.secrets import redact_tokens
 from keytrail.rules import REGISTRY
 
@@ -527,6 +528,22 @@ def test_every_record_becomes_rows_exactly_or_is_refused_with_a_reason(record: d
         assert_readable(reason)
         return
     assert_kept(record, load(record))
+
+
+@FUZZ
+@given(mutated())
+def test_the_quick_path_for_plain_records_keeps_and_writes_what_the_exact_path_does(record: dict[str, Any]) -> None:
+    examined = examine_record(record)
+    if examined.reason is not None:
+        return
+    kept = keep(record, examined.containers)
+    assert (kept.text, kept.sha256) == (kept_text(record), fingerprint(record))
+    if kept.plain:
+        assert redact_tokens(record) == record
+    exact = Kept(kept.text, kept.sha256, plain=False)
+    assert event_rows(record, origin="f", index=0, incident="i", run_id="r", kept=kept) == event_rows(
+        record, origin="f", index=0, incident="i", run_id="r", kept=exact
+    )
 
 
 def test_every_event_a_rule_reads_is_loaded_whole_in_every_shape() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from keytrail.model.fingerprint import fingerprint, kept_text, record_json
+from keytrail.model.fingerprint import fingerprint, keep, kept_text, record_json
 
 
 def _deep(depth: int) -> Any:
@@ -49,3 +49,23 @@ def test_the_rejects_file_takes_a_rejected_record_of_any_depth(tmp_path: Any) ->
         {"origin": "file.json", "index": 3, "reason": "too deep to believe", "record": deep},
         {"origin": "file.json", "index": None, "reason": "not JSON", "record": "{broken"},
     ]
+
+
+def test_keep_takes_the_quick_path_only_for_a_shallow_record_without_a_token() -> None:
+    plain = {"eventID": "e", "responseElements": {"credentials": {"accessKeyId": "ASIAEXAMPLE"}}, "note": "caf\u00e9"}
+    kept = keep(plain)
+    assert kept.plain and (kept.text, kept.sha256) == (kept_text(plain), fingerprint(plain))
+    tokens = [
+        {"eventID": "e", "responseElements": {"credentials": {"sessionToken": "IQoJ"}}},
+        {"eventID": "e", "responseElements": {"credentials": {"SESSIONTOKEN": "IQoJ"}}},
+        # The Kelvin sign lower-cases to k: redact_tokens redacts this key, so the quick path must not pass it.
+        {"eventID": "e", "responseElements": {"sessionto\u212aen": "IQoJ"}},
+        {"eventID": "e", "responseElements": '{"credentials": {"sessionToken": "IQoJ"}}'},
+    ]
+    for record in tokens:
+        kept = keep(record)
+        assert not kept.plain and "IQoJ" not in kept.text, record
+        assert (kept.text, kept.sha256) == (kept_text(record), fingerprint(record))
+    for record in ({"eventID": "e", "a": _deep(65)}, {"eventID": "e", "items": [{} for _ in range(64)]}, {"eventID": "e", "big": 2**70}):
+        kept = keep(record)
+        assert not kept.plain and (kept.text, kept.sha256) == (kept_text(record), fingerprint(record))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keytrail.graph.transform import event_rows
 from keytrail.loaders.records import check_record
@@ -59,4 +62,17 @@ def test_the_reason_shows_a_long_time_value_cut_short() -> None:
 @pytest.mark.parametrize("stamp", ["２０２６-01-07T02:25:18Z", "2026-01-07T02:25:1٨Z"])
 def test_digits_of_other_scripts_are_not_iso_8601(stamp: str) -> None:
     with pytest.raises(ValueError, match="not an ISO 8601 time"):
+        normalise_time(stamp)
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_cloudtrails_own_form_reads_as_the_same_time_written_any_other_way(moment: datetime) -> None:
+    # CloudTrail's form takes a quicker path; written with an offset, the same moment takes the general one.
+    own = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    assert normalise_time(own) == normalise_time(own[:-1] + "+00:00") == (own, int(moment.replace(microsecond=0, tzinfo=UTC).timestamp()))
+
+
+@pytest.mark.parametrize("stamp", ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z"])
+def test_a_time_of_cloudtrails_form_that_is_no_real_time_is_refused(stamp: str) -> None:
+    with pytest.raises(ValueError, match="not a representable time"):
         normalise_time(stamp)
