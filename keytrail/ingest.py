@@ -8,6 +8,7 @@ with its origin, index and reason in a JSON-lines rejects file.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -78,6 +79,45 @@ def default_rejects(run_id: str, home: Path | None = None) -> Path:
     return (home or default_home()) / "rejects" / f"keytrail-rejects-{run_id}.jsonl"
 
 
+class _InFlight:
+    """One write unit running on its own thread while the load reads on.
+
+    The store does the work of a unit (a server process, or Neo4j), so the thread mostly waits
+    on its socket and the reading thread keeps the interpreter. At most one unit is in flight:
+    batches are stored in the order they were read. The thread is a daemon: a load stopped at
+    once (a second signal) does not wait for it, and what it sent is not saved or is rolled back.
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple[bool, Any] = (False, None)
+
+    def start(self, work: Callable[[], Any]) -> None:
+        def run() -> None:
+            try:
+                self._outcome = (True, work())
+            except BaseException as exc:  # re-raised on the reading thread, by result()
+                self._outcome = (False, exc)
+
+        self._thread = threading.Thread(target=run, name="keytrail-writer", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        """The unit's answer, once it is stored; its exception, raised here, if it failed."""
+        assert self._thread is not None
+        self._thread.join()
+        self._thread = None
+        ok, value = self._outcome
+        self._outcome = (False, None)
+        if not ok:
+            raise value
+        return value
+
+    def abandon(self) -> None:
+        """Forget a unit still running after an error elsewhere: its batch is not counted, and not saved."""
+        self._thread = None
+
+
 class _Rejects:
     """The rejects file, opened only when something is rejected: owner-only, session tokens redacted."""
 
@@ -139,6 +179,9 @@ class Ingest:
         self._spoiled: set[str] = set()
         self._stop: str | None = None
         self._input_digests: list[str] = []
+        self._in_flight = _InFlight()
+        #: What the batch in flight needs once stored: its records, their kept forms, other contents met, its refusals, and the origins ended before it.
+        self._pending: tuple[dict[str, SourceRecord], dict[str, Kept], dict[str, dict[str, SourceRecord]], list[Rejection], list[str]] | None = None
 
     def request_stop(self, reason: str) -> None:
         """Stop reading after the current record; what was read is then stored whole and saved."""
@@ -161,10 +204,14 @@ class Ingest:
                 self._ended.append(self._last_origin)
             self.summary.stopped_by = self._stop
             self._flush()
-            self._report_loaded_origins()
+            self._settle_in_flight()
+            # Origins ended after the last batch was handed over (files of digests, or of records all refused).
+            self._report_loaded_origins(self._ended)
+            self._ended = []
             # Every key again, whatever this load touched: a deletion can arrive long after the key's creation.
             settle_key_statuses(self.backend, self.writer)
         finally:
+            self._in_flight.abandon()
             self._rejects.close()
         self.summary.seconds = time.perf_counter() - began
         if self.summary.rejected or self.summary.rejected_origins:
@@ -210,10 +257,8 @@ class Ingest:
         self._kept[event_id] = kept
         if len(self._batch) >= self.batch_size:
             self._flush()
-            self._report_loaded_origins()
 
-    def _report_loaded_origins(self) -> None:
-        ended, self._ended = self._ended, []
+    def _report_loaded_origins(self, ended: list[str]) -> None:
         if self._on_origins_loaded is None:
             self._spoiled.clear()
             return
@@ -236,15 +281,30 @@ class Ingest:
             self.summary.rejected_origins += 1
 
     def _flush(self) -> None:
+        """Turn the batch into rows and hand it to the writer thread, once the batch before it is stored.
+
+        The rows are made here, on this thread, while the store works on the batch before: a load
+        takes about the longer of reading and storing, not their sum. Whether each event is stored
+        already is still asked inside the batch's own unit, so rows made for a stored event are
+        simply not sent.
+        """
         if not self._batch:
             return
         batch, self._batch = self._batch, {}
         kept, self._kept = self._kept, {}
         variants, self._variants = self._variants, {}
+        ended, self._ended = self._ended, []
         incident = self.summary.incident
+        produced: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        refused: list[Rejection] = []
+        for event_id, item in batch.items():
+            try:
+                produced[event_id] = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, kept=kept[event_id])
+            except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
+                refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
         find_existing = get_query("find_existing_events").body
 
-        def unit(run: Run) -> tuple[dict[str, list[str]], int, list[Rejection], dict[str, str | None]]:
+        def unit(run: Run) -> tuple[dict[str, list[str]], set[str], dict[str, str | None]]:
             # Which events are stored already is asked inside the batch's own unit: on a shared Neo4j
             # another load may have stored some a moment ago, and must not get them stored twice.
             found = run(find_existing, {"ids": list(batch)})
@@ -253,28 +313,33 @@ class Ingest:
             conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, kept[eid].sha256)}
             existing = {row["eventID"]: list(row["incidents"] or []) for row in found if row["eventID"] not in conflicting}
             rows: dict[str, list[dict[str, Any]]] = {}
-            refused: list[Rejection] = []
-            loaded = 0
-            for event_id, item in batch.items():
+            loaded: set[str] = set()
+            for event_id, event in produced.items():
                 if event_id in existing or event_id in conflicting:
                     continue
-                try:
-                    produced = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, kept=kept[event_id])
-                except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
-                    refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
-                    continue
-                for name, produced_rows in produced.items():
-                    rows.setdefault(name, []).extend(produced_rows)
-                loaded += 1
+                for name, event_rows_ in event.items():
+                    if event_rows_:
+                        rows.setdefault(name, []).extend(event_rows_)
+                loaded.add(event_id)
             self.writer.write_rows_in(run, reduce_batch(rows))
             retag = [{"eventID": eid, "incident": incident} for eid, incidents in existing.items() if incident not in incidents]
             self.writer.write_rows_in(run, {"add_incident_to_events": retag}, order=("add_incident_to_events",))
-            return existing, loaded, refused, conflicting
+            return existing, loaded, conflicting
 
+        self._settle_in_flight()
         # The unit may run more than once (a transient failure on Neo4j): only its answer counts.
-        existing, loaded, refused, conflicting = self.backend.write_unit(unit, holder=self.run_id)
+        self._in_flight.start(lambda: self.backend.write_unit(unit, holder=self.run_id))
+        self._pending = (batch, kept, variants, refused, ended)
+
+    def _settle_in_flight(self) -> None:
+        """Wait for the batch in flight to be stored, then count it, keep its conflicts aside and report the origins it completed."""
+        if self._pending is None:
+            return
+        batch, kept, variants, refused, ended = self._pending
+        self._pending = None
+        existing, loaded, conflicting = self._in_flight.result()
         self.summary.duplicates += len(existing)
-        self.summary.loaded += loaded
+        self.summary.loaded += len(loaded)
         for rejection in refused:
             self._reject(rejection, counted=True)
         for event_id in conflicting:
@@ -287,6 +352,7 @@ class Ingest:
                     self.summary.duplicates += 1
                 else:
                     self._conflict(item, first)
+        self._report_loaded_origins(ended)
 
     def _conflict(self, item: SourceRecord, first: str) -> None:
         """A record whose eventID was read or stored first with other content: kept aside, never merged or dropped."""
