@@ -21,8 +21,6 @@ from keytrail.graph.backends import FalkorDBBackend
 from keytrail.graph.runner import run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
-from keytrail.sample import workshop_incident
-from keytrail.sample.layout import write_s3_layout
 
 
 def demo(
@@ -30,6 +28,10 @@ def demo(
     folder: Annotated[Path | None, typer.Option(help="Where to write the sample logs and the demo store. Default: <KEYTRAIL_HOME>/demo")] = None,
 ) -> None:
     """Load a sample leaked-key incident into a fresh embedded store and answer the workshop's questions."""
+    # The generator is imported here, not with the module: every other command starts faster without it.
+    from keytrail.sample import workshop_incident
+    from keytrail.sample.layout import write_s3_layout
+
     settings = settings_of(ctx)
     root = folder or settings.home / "demo"
     if root.exists():
