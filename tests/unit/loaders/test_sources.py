@@ -1,0 +1,133 @@
+"""What every source shares: the registry of kinds, and the Source protocol as the load uses it."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from keytrail.loaders import sources
+from keytrail.loaders.base import OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions
+from keytrail.loaders.files import PathSource
+from keytrail.loaders.records import LoaderItem, SourceRecord
+from keytrail.loaders.sources import check_targets, kind_of, open_source
+
+KEYTRAIL = Path(__file__).resolve().parents[3] / "keytrail"
+
+
+@dataclass(slots=True)
+class CountedProgress:
+    files_done: int = 0
+    said: str = ""
+
+    def words(self) -> str:
+        return self.said
+
+
+class CountingSource:
+    """The least a new kind of source needs: ``counting://N`` makes up N records."""
+
+    kind = "counting"
+    warnings: tuple[str, ...] = ()
+
+    def __init__(self, target: str, files: int | None = None) -> None:
+        self.target = target
+        self.count = int(target.removeprefix("counting://") or 0)
+        self.files = files
+        self.progress = CountedProgress()
+        self.on_progress: ProgressListener | None = None
+
+    def __iter__(self) -> Iterator[LoaderItem]:
+        for index in range(self.count):
+            yield SourceRecord(self.target, index, {"eventID": f"counted-{index}", "eventTime": "2026-01-07T02:25:18Z"})
+
+    def total_files(self) -> int | None:
+        return self.files
+
+    def origins_loaded(self, origins: list[str]) -> None:
+        pass
+
+    def as_dict(self) -> dict[str, object]:
+        return {"target": self.target, "kind": self.kind, "records": self.count}
+
+    def summary(self) -> str:
+        return f"{self.target}: {self.count:,} records made up."
+
+
+def _open_counting(target: str, options: SourceOptions, manifest: OriginManifest | None) -> CountingSource:
+    return CountingSource(target)
+
+
+COUNTING = SourceKind(name="counting", scheme="counting://", usage="counting://N", options=frozenset({"window"}), open=_open_counting)
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_a_kind_added_with_one_registry_line_is_claimed_checked_and_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "KINDS", (*sources.KINDS, COUNTING))  # the one registry line
+    assert kind_of("counting://3") is COUNTING
+    # A scheme claims its prefix only: a file named like it is still a path.
+    assert kind_of("counting.jsonl").name == "path" and kind_of("lookup-events.json").name == "path"
+    source = open_source("counting://3", SourceOptions())
+    assert [item.record["eventID"] for item in source if isinstance(item, SourceRecord)] == ["counted-0", "counted-1", "counted-2"]
+    with pytest.raises(SourceError, match="--org-id does not apply to counting targets"):
+        open_source("counting://3", SourceOptions(org_id="o-a1b2c3d4e5"))
+    with pytest.raises(SourceError, match="--workers does not apply to counting targets"):
+        check_targets(["counting://3", "s3://some-bucket-keytrail"], SourceOptions(workers=2))
+
+
+def test_without_its_registry_line_a_kind_is_a_path() -> None:
+    assert kind_of("counting://3").name == "path"
+    with pytest.raises(SourceError, match="no such file or directory: counting://3"):
+        open_source("counting://3", SourceOptions())
+
+
+def test_files_are_held_to_the_options_only_when_alone(tmp_path: Path) -> None:
+    window = SourceOptions(regions=("us-east-1",))
+    check_targets([str(tmp_path), "lookup-events"], window)
+    with pytest.raises(SourceError, match="--region does not apply to path targets"):
+        check_targets([str(tmp_path)], window)
+    with pytest.raises(SourceError, match="no such file or directory"):
+        check_targets([str(tmp_path / "missing")], SourceOptions())
+
+
+def test_a_kind_naming_an_option_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ValueError, match="no such options: bucket_size"):
+        SourceKind(name="typo", scheme="typo://", usage="typo://", options=frozenset({"window", "bucket_size"}), open=_open_counting)
+
+
+def test_only_the_registry_imports_the_source_modules() -> None:
+    """No import circle, and the command knows sources only through the protocol."""
+    kinds = {"keytrail.loaders.files", "keytrail.loaders.s3", "keytrail.loaders.athena", "keytrail.loaders.lookup_events", "keytrail.loaders.sources"}
+    found: dict[str, set[str]] = {}
+    for path in [*(KEYTRAIL / "loaders").glob("*.py"), KEYTRAIL / "cli" / "load.py"]:
+        module = "keytrail." + ".".join(path.relative_to(KEYTRAIL).with_suffix("").parts)
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+        found[module] = imported & kinds - {module}
+    assert found.pop("keytrail.loaders.sources") == kinds - {"keytrail.loaders.sources"}
+    assert found.pop("keytrail.cli.load") == {"keytrail.loaders.sources"}
+    assert all(not imported for imported in found.values()), found
+
+
+def test_a_path_source_counts_its_files_and_says_nothing_more(tmp_path: Path) -> None:
+    for name in ("a.json", "b.json", "sub/c.jsonl"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(json.dumps({"Records": [{"eventID": name, "eventTime": "2026-01-07T02:25:18Z"}]}))
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")  # an entry that is not read: not a file to count
+    source = open_source(str(tmp_path), SourceOptions())
+    told: list[int] = []
+    source.on_progress = lambda: told.append(source.progress.files_done)
+    assert source.total_files() == 3
+    items = list(source)
+    assert told == [1, 2, 3] and source.progress.files_done == 3 and len(items) == 3 * 2 + 1
+    assert isinstance(source, PathSource) and (source.as_dict(), source.summary(), source.progress.words()) == (None, None, "")
