@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from keytrail.cli.output import print_json
@@ -38,7 +39,13 @@ _TARGETS = f"{', '.join(_USAGES[:-1])}, or {_USAGES[-1]}." if len(_USAGES) > 1 e
 
 
 class _Progress:
-    """Files (or objects), records/s and what each source adds on standard error while a load runs."""
+    """The line on standard error while a load runs.
+
+    Files (or S3 objects) read of all, the records read and per second, the events written
+    (the load's ``loaded``, a batch behind the reading), what each source adds (MB downloaded,
+    the Athena query's state), and once every source can tell how many files it reads, the
+    time left at the pace so far. Rich's own column shows the time elapsed.
+    """
 
     def __init__(self, progress: Progress, sources: Sequence[Source], *, clock: Callable[[], float] = time.perf_counter) -> None:
         self._progress = progress
@@ -64,9 +71,13 @@ class _Progress:
     def line(self, elapsed: float, done: int, total: int | None) -> str:
         """The text of the line, ``elapsed`` seconds into the load with ``done`` files of ``total`` read."""
         summary = self._summary
-        read = summary.read if summary else 0
-        words = [f"{read:,} records", f"{read / max(elapsed, 1e-6):,.0f} records/s"]
+        read, loaded = (summary.read, summary.loaded) if summary else (0, 0)
+        words = [f"{done:,}/{total:,} files"] if total is not None else [f"{done:,} files"] if done else []
+        words += [f"{read:,} records", f"{read / max(elapsed, 1e-6):,.0f} records/s", f"{loaded:,} events written"]
         words += [said for said in (source.progress.words() for source in self._sources) if said]
+        if total is not None and 0 < done <= total:
+            # At the pace so far, in files: the one measure every source with a total gives.
+            words.append(f"ETA {timedelta(seconds=round(elapsed * (total - done) / done))}")
         return ", ".join(words)
 
     def __call__(self, summary: LoadSummary, item: LoaderItem) -> None:
@@ -166,7 +177,7 @@ def load(
 
     err = literal_console(stderr=True)
     # File names come from the evidence: shown as they are, never read as markup.
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn())
     stop = _StopRelay()
     with open_store(settings, on_signal=stop.request) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()

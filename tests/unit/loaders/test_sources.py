@@ -1,15 +1,20 @@
-"""What every source shares: the registry of kinds, and the Source protocol as the load uses it."""
+"""What every source shares: the registry of kinds, the Source protocol as the load uses it, and the progress line."""
 
 from __future__ import annotations
 
 import ast
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.progress import Progress
 
+from keytrail.cli.load import _Progress
+from keytrail.ingest import LoadSummary
 from keytrail.loaders import sources
 from keytrail.loaders.base import OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions
 from keytrail.loaders.files import PathSource
@@ -131,3 +136,63 @@ def test_a_path_source_counts_its_files_and_says_nothing_more(tmp_path: Path) ->
     items = list(source)
     assert told == [1, 2, 3] and source.progress.files_done == 3 and len(items) == 3 * 2 + 1
     assert isinstance(source, PathSource) and (source.as_dict(), source.summary(), source.progress.words()) == (None, None, "")
+
+
+# --------------------------------------------------------------------------- the progress line
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def shown(sources_shown: list[CountingSource], clock: Clock) -> tuple[Progress, _Progress]:
+    progress = Progress(console=Console(file=io.StringIO()), disable=True)
+    return progress, _Progress(progress, sources_shown, clock=clock)
+
+
+def test_the_progress_line_shows_files_records_per_second_events_written_and_the_time_left() -> None:
+    clock = Clock()
+    first, second = CountingSource("counting://0", files=30), CountingSource("counting://0", files=10)
+    second.progress.said = "3.0 MB downloaded"
+    progress, line = shown([first, second], clock)
+    [task] = progress.tasks
+    assert task.description == "0/40 files, 0 records, 0 records/s, 0 events written, 3.0 MB downloaded"
+    first.progress.files_done, second.progress.files_done = 8, 2
+    clock.now += 20
+    line(LoadSummary("run", "case", "falkordb", read=5_000, loaded=4_000), SourceRecord("counting://0", 0, {}))
+    # 10 files of 40 in 20 s: 30 more take 60 s at that pace.
+    assert task.description == "10/40 files, 5,000 records, 250 records/s, 4,000 events written, 3.0 MB downloaded, ETA 0:01:00"
+    assert (task.completed, task.total) == (10, 40)
+
+
+def test_without_a_total_the_progress_line_shows_the_rate_and_no_time_left() -> None:
+    clock = Clock()
+    files, query = CountingSource("counting://0", files=30), CountingSource("counting://0", files=None)
+    query.progress.said = "athena running"
+    progress, line = shown([files, query], clock)
+    files.progress.files_done = 10
+    clock.now += 4
+    line(LoadSummary("run", "case", "falkordb", read=1_000, loaded=500), SourceRecord("counting://0", 0, {}))
+    [task] = progress.tasks
+    assert task.description == "10 files, 1,000 records, 250 records/s, 500 events written, athena running"
+    assert task.total is None
+    # A source that reads no files adds no file count.
+    progress, line = shown([query], clock)
+    assert progress.tasks[0].description == "0 records, 0 records/s, 0 events written, athena running"
+
+
+def test_the_progress_line_is_redrawn_at_most_ten_times_a_second() -> None:
+    clock = Clock()
+    source = CountingSource("counting://0", files=4)
+    progress, line = shown([source], clock)
+    source.progress.files_done = 1
+    clock.now += 0.06
+    line.refresh()
+    assert progress.tasks[0].completed == 0
+    clock.now += 0.06
+    line.refresh()
+    assert progress.tasks[0].completed == 1
