@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +125,13 @@ def test_only_the_registry_imports_the_source_modules() -> None:
     assert found.pop("keytrail.loaders.sources") == kinds - {"keytrail.loaders.sources"}
     assert found.pop("keytrail.cli.load") == {"keytrail.loaders.sources"}
     assert all(not imported for imported in found.values()), found
+
+
+def test_the_registry_imports_no_cloud_sdk() -> None:
+    """Every source module is imported with the registry: their SDKs must wait until a cloud target is opened."""
+    probe = "import sys, keytrail.cli.load; print(sorted(m for m in ('boto3', 'botocore', 'pyathena') if m in sys.modules))"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(KEYTRAIL.parent)})
+    assert found.stdout.strip() == "[]"
 
 
 def test_a_path_source_counts_its_files_and_says_nothing_more(tmp_path: Path) -> None:
