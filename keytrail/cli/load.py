@@ -1,21 +1,23 @@
 """``keytrail load``: read CloudTrail records into the store under an incident name.
 
 Targets are local files and directories, a trail's bucket (``s3://BUCKET[/PREFIX]``),
-an Athena table (``athena://DATABASE.TABLE``) or the ``lookup-events`` API. Every
-target feeds the same load, so de-duplication, rejects and the summary are the same
-whatever the records came from.
+an Athena table (``athena://DATABASE.TABLE``) or the ``lookup-events`` API: any kind in
+:data:`keytrail.loaders.sources.KINDS`. Every target feeds the same load, so
+de-duplication, rejects and the summary are the same whatever the records came from.
+This module knows sources only through :class:`~keytrail.loaders.base.Source`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from keytrail.cli.output import print_json
@@ -23,80 +25,63 @@ from keytrail.cli.settings import open_store, settings_of
 from keytrail.cli.signals import exit_status
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
 from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
-from keytrail.loaders.athena import AthenaSource
-from keytrail.loaders.lookup_events import LookupEventsSource
+from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, DEFAULT_MAX_ATTEMPTS, Source, SourceError, SourceOptions, TimeWindow, parse_time
 from keytrail.loaders.records import LoaderItem
-from keytrail.loaders.s3 import S3Source
-from keytrail.loaders.sources import (
-    DEFAULT_MARGIN_DAYS,
-    DEFAULT_MAX_ATTEMPTS,
-    PathSource,
-    Source,
-    SourceError,
-    SourceOptions,
-    TimeWindow,
-    check_options,
-    kind_of,
-    open_source,
-    parse_time,
-)
+from keytrail.loaders.sources import KINDS, check_targets, open_source
 from keytrail.report.literal import literal_console, visible
 
 #: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
 EXIT_SOURCE = 4
-_CLOUD = "Cloud sources (s3://, athena://, lookup-events)"
+_CLOUD = f"Cloud sources ({', '.join(kind.scheme for kind in KINDS if kind.scheme)})"
 _ATHENA = "Athena"
-
-
-def _megabytes(count: int) -> str:
-    return f"{count / 1_000_000:,.1f} MB"
+_USAGES = [kind.usage for kind in KINDS]
+_TARGETS = f"{', '.join(_USAGES[:-1])}, or {_USAGES[-1]}." if len(_USAGES) > 1 else f"{_USAGES[0]}."
 
 
 class _Progress:
-    """Files (or objects), bytes and records/s on standard error while a load runs."""
+    """The line on standard error while a load runs.
 
-    def __init__(self, progress: Progress, task: TaskID, sources: Sequence[Source], files: int) -> None:
+    Files (or S3 objects) read of all, the records read and per second, the events written
+    (the load's ``loaded``, a batch behind the reading), what each source adds (MB downloaded,
+    the Athena query's state), and once every source can tell how many files it reads, the
+    time left at the pace so far. Rich's own column shows the time elapsed.
+    """
+
+    def __init__(self, progress: Progress, sources: Sequence[Source], *, clock: Callable[[], float] = time.perf_counter) -> None:
         self._progress = progress
-        self._task = task
         self._sources = sources
-        self._files = files
-        self._began = time.perf_counter()
-        self._shown = 0.0
+        self._clock = clock
+        self._began = clock()
+        self._shown: float | None = None
         self._summary: LoadSummary | None = None
+        self._task = progress.add_task("starting", total=None)
+        self.refresh()
 
-    def _cloud(self) -> tuple[int, int, list[str]]:
-        total = done = 0
-        words: list[str] = []
-        for source in self._sources:
-            if isinstance(source, S3Source):
-                p = source.progress
-                total += p.to_download if p.listing_done else 0
-                done += p.downloaded
-                words.append(f"{_megabytes(p.downloaded_bytes)} downloaded" if p.listing_done else f"listing s3 ({p.list_requests:,} requests)")
-            elif isinstance(source, AthenaSource):
-                words.append(f"athena {source.progress.state}")
-            elif isinstance(source, LookupEventsSource):
-                words.append(f"{source.progress.requests:,} LookupEvents requests")
-        return total, done, words
-
-    def refresh(self, *, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._shown < 0.1:
+    def refresh(self) -> None:
+        """Redraw the line, at most ten times a second."""
+        now = self._clock()
+        if self._shown is not None and now - self._shown < 0.1:
             return
         self._shown = now
+        totals = [source.total_files() for source in self._sources]
+        total = None if None in totals else sum(t for t in totals if t is not None)
+        done = sum(source.progress.files_done for source in self._sources)
+        self._progress.update(self._task, total=total or None, completed=done, description=self.line(now - self._began, done, total))
+
+    def line(self, elapsed: float, done: int, total: int | None) -> str:
+        """The text of the line, ``elapsed`` seconds into the load with ``done`` files of ``total`` read."""
         summary = self._summary
-        read = summary.read if summary else 0
-        rate = read / max(now - self._began, 1e-6)
-        total, done, words = self._cloud()
-        files_done = min(summary.origins, self._files) if summary else 0
-        description = ", ".join([f"{read:,} records", f"{rate:,.0f} records/s", *words])
-        self._progress.update(self._task, total=self._files + total or None, completed=files_done + done, description=description)
+        read, loaded = (summary.read, summary.loaded) if summary else (0, 0)
+        words = [f"{done:,}/{total:,} files"] if total is not None else [f"{done:,} files"] if done else []
+        words += [f"{read:,} records", f"{read / max(elapsed, 1e-6):,.0f} records/s", f"{loaded:,} events written"]
+        words += [said for said in (source.progress.words() for source in self._sources) if said]
+        if total is not None and 0 < done <= total:
+            # At the pace so far, in files: the one measure every source with a total gives.
+            words.append(f"ETA {timedelta(seconds=round(elapsed * (total - done) / done))}")
+        return ", ".join(words)
 
     def __call__(self, summary: LoadSummary, item: LoaderItem) -> None:
         self._summary = summary
-        self.refresh()
-
-    def on_source_progress(self, _progress: Any) -> None:
         self.refresh()
 
 
@@ -105,7 +90,8 @@ def load(
     targets: Annotated[
         list[str],
         typer.Argument(
-            help="Files or directories (walked recursively), s3://BUCKET or s3://BUCKET/PREFIX, athena://DATABASE.TABLE, or lookup-events.", metavar="TARGET..."
+            help=_TARGETS,
+            metavar="TARGET...",
         ),
     ],
     incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.")] = "default",
@@ -185,19 +171,13 @@ def load(
             account_partition=account_partition,
             max_attempts=max_attempts,
         )
-        kinds = {kind_of(target) for target in targets}
-        # Cloud options must mean something for every cloud target; with files alone, none is accepted.
-        for kind in kinds - {"path"} or {"path"}:
-            check_options(kind, options)
-        for target in targets:
-            if kind_of(target) == "path" and not Path(target).exists():
-                raise SourceError(f"no such file or directory: {target}")
+        check_targets(targets, options)
     except SourceError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
     err = literal_console(stderr=True)
     # File names come from the evidence: shown as they are, never read as markup.
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn())
     stop = _StopRelay()
     with open_store(settings, on_signal=stop.request) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()
@@ -206,14 +186,12 @@ def load(
             sources = [open_source(target, options, manifest=manifest) for target in targets]
         except SourceError as exc:
             _fail(err, exc)
-        for warning in (w for s in sources for w in getattr(s, "warnings", ())):
+        for warning in (w for s in sources for w in s.warnings):
             err.print(Text.assemble(("warning", "yellow"), " ", visible(str(warning))))
-        files = sum(sum(1 for _ in s.files.files()) for s in sources if isinstance(s, PathSource))
-        task = progress.add_task("starting", total=files or None)
-        shown = _Progress(progress, task, sources, files)
+        # With --json nothing is shown: no walk to count files, no redraw per record.
+        shown = None if as_json else _Progress(progress, sources)
         for source in sources:
-            if isinstance(source, S3Source | LookupEventsSource):
-                source.on_progress = shown.on_source_progress
+            source.on_progress = shown.refresh if shown else None
         rejects_path = rejects or default_rejects(run_id, settings.home)
         ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects_path, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
         stop.attach(ingest)
@@ -221,7 +199,7 @@ def load(
             summary = ingest.run(_chain(sources), list(targets))
         except SourceError as exc:
             _fail(err, exc)
-    report(summary, as_json=as_json, sources=[_describe(s) for s in sources if not isinstance(s, PathSource)])
+    report(summary, as_json=as_json, sources=sources)
     if summary.stopped_by is not None:
         err.print(
             Text(
@@ -267,8 +245,8 @@ def _chain(sources: Sequence[Source]) -> Iterator[LoaderItem]:
 
 
 def _tell(sources: Sequence[Source]) -> Callable[[list[str]], None]:
-    """The load's 'origins stored' notice, passed to every source that keeps a manifest."""
-    listeners = [s.origins_loaded for s in sources if isinstance(s, S3Source)]
+    """The load's 'origins stored' notice, passed to every source (those without a manifest ignore it)."""
+    listeners = [s.origins_loaded for s in sources]
 
     def told(origins: list[str]) -> None:
         for listener in listeners:
@@ -277,21 +255,13 @@ def _tell(sources: Sequence[Source]) -> Callable[[list[str]], None]:
     return told
 
 
-def _describe(source: Source) -> dict[str, Any]:
-    """What a cloud source did, for the summary."""
-    kind = "s3" if isinstance(source, S3Source) else "athena" if isinstance(source, AthenaSource) else "lookup-events"
-    described: dict[str, Any] = {"target": source.target, "kind": kind}
-    if isinstance(source, S3Source | AthenaSource | LookupEventsSource):
-        described.update(source.progress.as_dict())
-    return described
-
-
-def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, Any]] = ()) -> None:
-    """Print what a load did: the accounting line, what each cloud source did, and where rejected records went."""
+def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[Source] = ()) -> None:
+    """Print what a load did: the accounting line, what each source adds (files say nothing more), and where rejected records went."""
     if as_json:
         data = summary.as_dict()
-        if sources:
-            data["sources"] = list(sources)
+        described = [d for d in (source.as_dict() for source in sources) if d is not None]
+        if described:
+            data["sources"] = described
         print_json(data)
         return
     console = literal_console()
@@ -316,8 +286,9 @@ def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, A
             err.print(Text.assemble(("skipped", "yellow"), " ", visible(skipped)))
         if summary.skipped_origins > 20:
             err.print(Text(f"... and {summary.skipped_origins - 20:,} more skipped (load --json lists the first 50)"))
-    for source in sources:
-        console.print(Text(visible(_source_line(source))))
+    for line in (source.summary() for source in sources):
+        if line is not None:
+            console.print(Text(visible(line)))
     if summary.problems:
         err = literal_console(stderr=True)
         for problem in summary.problems[:20]:
@@ -325,17 +296,3 @@ def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[dict[str, A
         if len(summary.problems) > 20:
             err.print(Text(f"... and more: see {visible(str(summary.rejects_path))}"))
         err.print(Text(f"Rejected records are kept in {visible(str(summary.rejects_path))}"))
-
-
-def _source_line(source: dict[str, Any]) -> str:
-    if source["kind"] == "s3":
-        return (
-            f"{source['target']}: {source['listed']:,} log files listed ({_megabytes(source['listed_bytes'])}) with {source['list_requests']:,} list requests; "
-            f"{source['downloaded']:,} downloaded ({_megabytes(source['downloaded_bytes'])}), {source['already_loaded']:,} already loaded, "
-            f"{source['pruned_by_delivery_time']:,} delivered outside the window; {source['outside_window']:,} records outside the window "
-            "not loaded (not counted as read)."
-        )
-    if source["kind"] == "athena":
-        cost = f"about ${source['cost_usd']:.4f} at $5/TB"
-        return f"{source['target']}: Athena query {source['query_id']} scanned {_megabytes(source['scanned_bytes'])} ({cost}); {source['rows']:,} rows."
-    return f"lookup-events: {source['requests']:,} requests, {source['events']:,} events; {source['outside_window']:,} outside the window."

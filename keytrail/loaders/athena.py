@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from keytrail.loaders.aws import aws_errors, aws_session, client_config, source_error
+from keytrail.loaders.base import OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions, TimeWindow, megabytes
 from keytrail.loaders.records import LoaderItem, Rejection, SourceRecord
-from keytrail.loaders.sources import SourceError, SourceOptions, TimeWindow, client_config, source_error
 
 if TYPE_CHECKING:
     import boto3
@@ -577,6 +578,15 @@ class AthenaProgress:
     def cost_usd(self) -> float:
         return cost_of(self.scanned_bytes) if self.query_id else 0.0
 
+    @property
+    def files_done(self) -> int:
+        """Athena reads the files itself: none are read here."""
+        return 0
+
+    def words(self) -> str:
+        """The query's state."""
+        return f"athena {self.state}"
+
     def as_dict(self) -> dict[str, Any]:
         return {"query_id": self.query_id, "scanned_bytes": self.scanned_bytes, "cost_usd": round(self.cost_usd, 6), "rows": self.rows}
 
@@ -588,6 +598,8 @@ class AthenaSource:
     without running it; iterating runs the query and yields its rows as records with
     origin ``athena:<query execution id>``.
     """
+
+    kind = "athena"
 
     def __init__(
         self,
@@ -614,6 +626,7 @@ class AthenaSource:
         self.progress = AthenaProgress()
         self.target = f"athena://{shape.database}.{shape.table}"
         self.warnings = plan.warnings
+        self.on_progress: ProgressListener | None = None
 
     @classmethod
     def prepare(cls, database: str, table: str, options: SourceOptions, *, session: boto3.Session, glue: Any = None) -> AthenaSource:
@@ -623,8 +636,7 @@ class AthenaSource:
             SourceError: without a time window (unless ``options.all_time``), or when the
                 table cannot be read or lacks what a filter needs.
         """
-        if not options.window.bounded and not options.all_time:
-            raise SourceError("refusing to query Athena without a time window: pass --start (and --end), or --all to scan the whole table")
+        _refuse_unbounded(options)
         if options.output is not None and not options.output.startswith("s3://"):
             raise SourceError(f"--output must be an s3:// location, got {options.output}")
         for name in options.event_names:
@@ -678,14 +690,14 @@ class AthenaSource:
             raise source_error(exc, "connecting to Athena") from exc
         try:
             cursor = connection.cursor()
-            self.progress.state = "running"
+            self._state("running")
             try:
                 cursor.execute(self.query.sql, list(self.query.parameters), paramstyle="qmark")
             except AthenaError as exc:
                 raise _athena_error(exc, f"running the Athena query on {self.shape.database}.{self.shape.table}") from exc
             self.progress.query_id = str(cursor.query_id)
             self.progress.scanned_bytes = int(cursor.data_scanned_in_bytes or 0)
-            self.progress.state = "reading results"
+            self._state("reading results")
             origin = f"athena:{cursor.query_id}"
             names = [str(d[0]) for d in cursor.description or []]
             index = 0
@@ -704,9 +716,31 @@ class AthenaSource:
                         yield Rejection(origin, index, f"cannot read the Athena row: {exc}", values)
                     index += 1
                     self.progress.rows = index
-            self.progress.state = "done"
+            self._state("done")
         finally:
             connection.close()
+
+    def _state(self, state: str) -> None:
+        self.progress.state = state
+        if self.on_progress is not None:
+            self.on_progress()
+
+    def total_files(self) -> None:
+        """Athena reads the files itself, and tells no row count before the last row."""
+        return None
+
+    def origins_loaded(self, origins: list[str]) -> None:
+        """Nothing to remember: a repeated load runs the query again."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The target, the query and what it cost, for ``load --json``."""
+        return {"target": self.target, "kind": self.kind, **self.progress.as_dict()}
+
+    def summary(self) -> str:
+        """The query, the bytes it scanned and what that cost."""
+        described = self.as_dict()
+        cost = f"about ${described['cost_usd']:.4f} at $5/TB"
+        return f"{self.target}: Athena query {described['query_id']} scanned {megabytes(described['scanned_bytes'])} ({cost}); {described['rows']:,} rows."
 
 
 def _athena_error(exc: BaseException, doing: str) -> SourceError:
@@ -716,3 +750,45 @@ def _athena_error(exc: BaseException, doing: str) -> SourceError:
     if isinstance(cause, ClientError | BotoCoreError):
         return source_error(cause, doing)
     return SourceError(f"{doing} failed: {exc}")
+
+
+def _refuse_unbounded(options: SourceOptions) -> None:
+    # A query without a time window scans, and bills, the whole table: it must be asked for.
+    if not options.window.bounded and not options.all_time:
+        raise SourceError("refusing to query Athena without a time window: pass --start (and --end), or --all to scan the whole table")
+
+
+def _open(target: str, options: SourceOptions, manifest: OriginManifest | None) -> AthenaSource:
+    with aws_errors(f"preparing to read {target}"):
+        session = aws_session(options.profile)
+        database, table = parse_athena_uri(target)
+        return AthenaSource.prepare(database, table, options, session=session)
+
+
+#: A table over a trail's files, ``athena://DATABASE.TABLE``.
+KIND = SourceKind(
+    name="athena",
+    scheme="athena://",
+    usage="athena://DATABASE.TABLE",
+    options=frozenset(
+        {
+            "window",
+            "accounts",
+            "regions",
+            "profile",
+            "keys",
+            "event_names",
+            "workgroup",
+            "output",
+            "all_time",
+            "margin_days",
+            "date_partition",
+            "date_format",
+            "region_partition",
+            "account_partition",
+            "max_attempts",
+        }
+    ),
+    open=_open,
+    refuse_options=_refuse_unbounded,
+)

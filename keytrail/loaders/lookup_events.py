@@ -16,8 +16,9 @@ from typing import Any
 
 import orjson
 
+from keytrail.loaders.aws import aws_errors, aws_session, client_config, source_error
+from keytrail.loaders.base import OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions, TimeWindow
 from keytrail.loaders.records import LoaderItem, Rejection, SourceRecord
-from keytrail.loaders.sources import SourceError, TimeWindow, source_error
 
 #: LookupEvents allows two requests per second per account and region.
 REQUESTS_PER_SECOND = 2.0
@@ -79,6 +80,15 @@ class LookupProgress:
     outside_window: int = 0
     waited_seconds: float = 0.0
 
+    @property
+    def files_done(self) -> int:
+        """LookupEvents reads no files."""
+        return 0
+
+    def words(self) -> str:
+        """The requests made."""
+        return f"{self.requests:,} LookupEvents requests"
+
     def as_dict(self) -> dict[str, Any]:
         return {"requests": self.requests, "events": self.events, "outside_window": self.outside_window}
 
@@ -93,8 +103,11 @@ class LookupEventsSource:
         rate: Requests per second per region.
         clock: Monotonic clock for the rate limiter (tests).
         sleep: Sleep for the rate limiter (tests).
-        on_progress: Called with :attr:`progress` after each page.
+        on_progress: Told after each page.
     """
+
+    kind = "lookup-events"
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -105,7 +118,7 @@ class LookupEventsSource:
         rate: float = REQUESTS_PER_SECOND,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        on_progress: Callable[[LookupProgress], None] | None = None,
+        on_progress: ProgressListener | None = None,
     ) -> None:
         if not clients:
             raise SourceError("lookup-events needs at least one region")
@@ -152,11 +165,27 @@ class LookupEventsSource:
                         self.progress.events += 1
                         yield item
                     if self.on_progress is not None:
-                        self.on_progress(self.progress)
+                        self.on_progress()
                     token = page.get("NextToken")
                     if not token:
                         break
                     params["NextToken"] = token
+
+    def total_files(self) -> None:
+        """LookupEvents reads no files, and does not say how many events a call series returns."""
+        return None
+
+    def origins_loaded(self, origins: list[str]) -> None:
+        """Nothing to remember: a repeated load asks the API again."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The target and :attr:`progress`'s counters, for ``load --json``."""
+        return {"target": self.target, "kind": self.kind, **self.progress.as_dict()}
+
+    def summary(self) -> str:
+        """The requests made and the events received."""
+        p = self.progress
+        return f"lookup-events: {p.requests:,} requests, {p.events:,} events; {p.outside_window:,} outside the window."
 
 
 def _item(origin: str, index: int, event: Any) -> LoaderItem:
@@ -171,3 +200,21 @@ def _item(origin: str, index: int, event: Any) -> LoaderItem:
     if not isinstance(record, dict):
         return Rejection(origin, index, "CloudTrailEvent is not a JSON object", text[:2000])
     return SourceRecord(origin, index, record)
+
+
+def _open(target: str, options: SourceOptions, manifest: OriginManifest | None) -> LookupEventsSource:
+    with aws_errors(f"preparing to read {target}"):
+        session = aws_session(options.profile)
+        regions = options.regions or (session.region_name or "us-east-1",)
+        clients = {region: session.client("cloudtrail", region_name=region, config=client_config(options.max_attempts)) for region in regions}
+        return LookupEventsSource(clients, window=options.window, keys=options.keys)
+
+
+#: The CloudTrail LookupEvents API, named ``lookup-events``.
+KIND = SourceKind(
+    name="lookup-events",
+    scheme="lookup-events",
+    usage="lookup-events",
+    options=frozenset({"window", "regions", "profile", "keys", "max_attempts"}),
+    open=_open,
+)

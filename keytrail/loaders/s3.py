@@ -11,7 +11,7 @@ bounded number in flight, and parses them with the same code as local files
 are never "read" in the load's accounting.
 
 Objects whose every record was stored are remembered in the store with their ETag
-(through an :class:`~keytrail.loaders.sources.OriginManifest`), so a repeated or
+(through an :class:`~keytrail.loaders.base.OriginManifest`), so a repeated or
 interrupted load does not download them again.
 """
 
@@ -21,15 +21,16 @@ import hashlib
 import io
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from keytrail.loaders.aws import aws_errors, aws_session, client_config, source_error
+from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions, TimeWindow, megabytes
 from keytrail.loaders.documents import is_digest_path, records_from_stream
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord
-from keytrail.loaders.sources import DEFAULT_MARGIN_DAYS, OriginManifest, SourceError, TimeWindow, source_error
 
 _BUCKET_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,253}[a-zA-Z0-9]$")
 _ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -110,6 +111,15 @@ class S3Progress:
         """Objects to download in this load."""
         return self.listed - self.already_loaded - self.pruned
 
+    @property
+    def files_done(self) -> int:
+        """Objects downloaded and read so far."""
+        return self.downloaded
+
+    def words(self) -> str:
+        """The bytes downloaded, or while listing, the requests made."""
+        return f"{megabytes(self.downloaded_bytes)} downloaded" if self.listing_done else f"listing s3 ({self.list_requests:,} requests)"
+
     def as_dict(self) -> dict[str, Any]:
         """Counters for the JSON summary."""
         return {
@@ -152,8 +162,11 @@ class S3Source:
             (bounds memory); default twice ``workers``.
         margin_days: How long after the window's end records may still be delivered (days, fractions allowed).
         manifest: Where completely loaded objects are found and recorded; ``None``: no resume.
-        on_progress: Called with :attr:`progress` as the load advances.
+        on_progress: Told whenever :attr:`progress` changes.
     """
+
+    kind = "s3"
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -169,7 +182,7 @@ class S3Source:
         max_in_flight: int | None = None,
         margin_days: float = DEFAULT_MARGIN_DAYS,
         manifest: OriginManifest | None = None,
-        on_progress: Callable[[S3Progress], None] | None = None,
+        on_progress: ProgressListener | None = None,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
@@ -402,7 +415,7 @@ class S3Source:
 
     def _notify(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.progress)
+            self.on_progress()
 
     def __iter__(self) -> Iterator[LoaderItem]:
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="keytrail-s3")
@@ -435,6 +448,24 @@ class S3Source:
         if rows and self.manifest is not None:
             self.manifest.record(rows)
 
+    def total_files(self) -> int | None:
+        """The objects to download, once listed."""
+        return self.progress.to_download if self.progress.listing_done else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The target and :attr:`progress`'s counters, for ``load --json``."""
+        return {"target": self.target, "kind": self.kind, **self.progress.as_dict()}
+
+    def summary(self) -> str:
+        """What was listed, downloaded and skipped, and the records left out by the window."""
+        p = self.progress
+        return (
+            f"{self.target}: {p.listed:,} log files listed ({megabytes(p.listed_bytes)}) with {p.list_requests:,} list requests; "
+            f"{p.downloaded:,} downloaded ({megabytes(p.downloaded_bytes)}), {p.already_loaded:,} already loaded, "
+            f"{p.pruned:,} delivered outside the window; {p.outside_window:,} records outside the window "
+            "not loaded (not counted as read)."
+        )
+
 
 def _reconcile(flag: str, fixed: str | None, asked: Sequence[str]) -> tuple[str, ...]:
     """A value fixed by the prefix must agree with the option asking for it."""
@@ -443,3 +474,32 @@ def _reconcile(flag: str, fixed: str | None, asked: Sequence[str]) -> tuple[str,
     if asked and fixed not in asked:
         raise SourceError(f"the prefix names {fixed} but {flag} asks for {', '.join(asked)}")
     return (fixed,)
+
+
+def _open(target: str, options: SourceOptions, manifest: OriginManifest | None) -> S3Source:
+    with aws_errors(f"preparing to read {target}"):
+        session = aws_session(options.profile)
+        bucket, prefix = parse_s3_uri(target)
+        client = session.client("s3", config=client_config(options.max_attempts))
+        return S3Source(
+            bucket,
+            prefix,
+            client=client,
+            window=options.window,
+            accounts=options.accounts,
+            regions=options.regions,
+            org_id=options.org_id,
+            workers=options.workers,
+            margin_days=options.margin_days,
+            manifest=manifest,
+        )
+
+
+#: A trail's bucket, ``s3://BUCKET[/PREFIX]``.
+KIND = SourceKind(
+    name="s3",
+    scheme="s3://",
+    usage="s3://BUCKET or s3://BUCKET/PREFIX",
+    options=frozenset({"window", "accounts", "regions", "org_id", "profile", "workers", "margin_days", "max_attempts"}),
+    open=_open,
+)

@@ -13,6 +13,9 @@ from typer.testing import CliRunner
 
 from keytrail.cli.main import app
 from keytrail.graph.backends import Neo4jSettings
+from keytrail.loaders import sources
+from keytrail.loaders.base import OriginManifest, ProgressListener, SourceKind, SourceOptions
+from keytrail.loaders.records import LoaderItem, SourceRecord
 
 KEY = "AKIAIOSFODNN7EXAMPLE"
 
@@ -110,6 +113,64 @@ def test_load_reports_and_keeps_every_kind_of_bad_input(cli: tuple[list[str], di
     again = json.loads(run(cli, "load", str(paths["good"]), "--incident", "case-1", "--json").stdout)
     assert (again["loaded"], again["duplicates"]) == (0, 3)
     assert json.loads(run(cli, "stats", "--json").stdout)["relationships"] == stats["relationships"]
+
+
+class _Progress:
+    files_done = 0
+
+    def words(self) -> str:
+        return ""
+
+
+class CountingSource:
+    """A kind of source the command has never heard of: ``counting://N`` makes up N records."""
+
+    kind = "counting"
+    warnings = ("counting sources make records up",)
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.count = int(target.removeprefix("counting://"))
+        self.progress = _Progress()
+        self.on_progress: ProgressListener | None = None
+        self.stored: list[str] = []
+
+    def __iter__(self) -> Iterator[LoaderItem]:
+        for index in range(self.count):
+            yield SourceRecord(self.target, index, rec(f"counted-{index}", "GetCallerIdentity", f"2026-01-07T02:{index:02d}:00Z"))
+
+    def total_files(self) -> int | None:
+        return None
+
+    def origins_loaded(self, origins: list[str]) -> None:
+        self.stored += origins
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "kind": self.kind, "records": self.count, "stored": self.stored}
+
+    def summary(self) -> str:
+        return f"{self.target}: {self.count:,} records made up."
+
+
+def _open_counting(target: str, options: SourceOptions, manifest: OriginManifest | None) -> CountingSource:
+    return CountingSource(target)
+
+
+def test_a_source_registered_with_one_line_loads_through_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = SourceKind(name="counting", scheme="counting://", usage="counting://N", options=frozenset({"window"}), open=_open_counting)
+    monkeypatch.setattr(sources, "KINDS", (*sources.KINDS, counting))  # the one registry line; cli/load.py is not touched
+    env = {"NEO4J_URI": ""}
+    home = ["--home", str(tmp_path / "home")]
+    result = CliRunner().invoke(app, [*home, "load", "counting://3", "--incident", "made-up", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["read"], summary["loaded"]) == (3, 3)
+    assert summary["sources"] == [{"target": "counting://3", "kind": "counting", "records": 3, "stored": ["counting://3"]}]
+    assert "counting sources make records up" in result.stderr
+    text = CliRunner().invoke(app, [*home, "load", "counting://3", "--incident", "made-up"], env=env)
+    assert text.exit_code == 0 and "counting://3: 3 records made up." in text.stdout and "3 duplicates" in text.stdout
+    refused = CliRunner().invoke(app, [*home, "load", "counting://3", "--org-id", "o-a1b2c3d4e5"], env=env)
+    assert refused.exit_code == 2 and "--org-id does not apply to counting targets" in refused.output
 
 
 def test_queries_and_query_json(cli: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:

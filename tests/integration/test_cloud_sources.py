@@ -26,11 +26,12 @@ from keytrail.graph.backends import Backend, Neo4jSettings
 from keytrail.graph.runner import BOOKKEEPING_LABELS, BOOKKEEPING_TYPES, reset_store, run_query, store_stats
 from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, new_run_id
 from keytrail.loaders.athena import AthenaSource
+from keytrail.loaders.aws import client_config
+from keytrail.loaders.base import SourceOptions, TimeWindow
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.lookup_events import PAGE_SIZE, LookupEventsSource
 from keytrail.loaders.records import LoaderItem
 from keytrail.loaders.s3 import S3Source
-from keytrail.loaders.sources import SourceOptions, TimeWindow, client_config
 from keytrail.sample import WorkshopFacts, workshop_incident, write_jsonl, write_lookup_events, write_s3_layout
 
 INCIDENT = "workshop"

@@ -31,8 +31,8 @@ from keytrail.loaders.athena import (
     record_from_row,
     shape_from_glue,
 )
+from keytrail.loaders.base import SourceError, SourceOptions, TimeWindow
 from keytrail.loaders.records import SourceRecord, check_record
-from keytrail.loaders.sources import SourceError, SourceOptions, TimeWindow
 from keytrail.sample import workshop_incident
 
 # The seed workshop's table, as its CDK stack declares it (partition projection on three keys).

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from keytrail.loaders.base import SourceError, TimeWindow
 from keytrail.loaders.lookup_events import PAGE_SIZE, LookupEventsSource, TokenBucket
 from keytrail.loaders.records import Rejection, SourceRecord
-from keytrail.loaders.sources import SourceError, TimeWindow
 from keytrail.sample import workshop_incident, write_lookup_events
 
 START = datetime(2026, 1, 7, tzinfo=UTC)

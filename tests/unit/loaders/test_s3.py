@@ -22,9 +22,11 @@ from botocore.stub import Stubber
 from moto.core.authorization import enable_iam_authentication
 from moto.server import ThreadedMotoServer
 
+from keytrail.loaders.aws import client_config
+from keytrail.loaders.base import SourceError, SourceOptions, TimeWindow, parse_time
 from keytrail.loaders.records import LoaderItem, Rejection, SkippedFile, SourceRecord
 from keytrail.loaders.s3 import S3Source, delivered_at, parse_s3_uri
-from keytrail.loaders.sources import SourceError, SourceOptions, TimeWindow, check_options, client_config, kind_of, open_source, parse_time
+from keytrail.loaders.sources import check_options, kind_of, open_source
 from keytrail.sample import cross_account_incident, synthetic_records, write_s3_layout
 
 BUCKET = "trail-logs-keytrail"
@@ -410,7 +412,7 @@ def test_stubbed_errors_name_what_failed() -> None:
             list(S3Source("some-bucket-keytrail", client=client))
 
 
-# --------------------------------------------------------------------------- what every source shares (loaders/sources.py)
+# --------------------------------------------------------------------------- what every source shares (loaders/base.py, loaders/sources.py)
 
 
 def test_times_on_the_command_line() -> None:
@@ -436,17 +438,17 @@ def test_days_of_a_window_include_the_late_delivery_margin() -> None:
 
 def test_options_that_do_not_apply_are_refused() -> None:
     with pytest.raises(SourceError, match="--org-id does not apply to lookup-events"):
-        check_options("lookup-events", SourceOptions(org_id="o-a1b2c3d4e5"))
+        check_options(kind_of("lookup-events"), SourceOptions(org_id="o-a1b2c3d4e5"))
     with pytest.raises(SourceError, match="--workgroup does not apply to s3"):
         open_source("s3://some-bucket-keytrail", SourceOptions(workgroup="primary"))
     with pytest.raises(SourceError, match="12 digits"):
-        check_options("s3", SourceOptions(accounts=("1111",)))
+        check_options(kind_of("s3://b"), SourceOptions(accounts=("1111",)))
     with pytest.raises(SourceError, match="not an access key id"):
-        check_options("athena", SourceOptions(keys=("akia' or 1=1",), all_time=True))
+        check_options(kind_of("athena://d.t"), SourceOptions(keys=("akia' or 1=1",), all_time=True))
     with pytest.raises(SourceError, match="without a time window"):
-        check_options("athena", SourceOptions())
-    check_options("s3", SourceOptions(accounts=("111122223333",), regions=("eu-west-1",), org_id="o-a1b2c3d4e5"))
-    assert [kind_of(t) for t in ("./logs", "s3://b", "athena://d.t", "lookup-events")] == ["path", "s3", "athena", "lookup-events"]
+        check_options(kind_of("athena://d.t"), SourceOptions())
+    check_options(kind_of("s3://b"), SourceOptions(accounts=("111122223333",), regions=("eu-west-1",), org_id="o-a1b2c3d4e5"))
+    assert [kind_of(t).name for t in ("./logs", "s3://b", "athena://d.t", "lookup-events")] == ["path", "s3", "athena", "lookup-events"]
 
 
 def test_a_trail_key_prefix_comes_before_awslogs() -> None:
