@@ -491,12 +491,12 @@ def open_server(home: Path, *, idle_seconds: float, wait_seconds: float) -> Serv
     state = read_state(home)
     if state == UNTRUSTED:
         log.warning("the record of the store's server in %s cannot be trusted; stopping any server of the store, without saving", home)
-        stop_strays(home)
         forget_state(home)
         state = None
     server = _reuse(home, state) if isinstance(state, ServerState) else None
     if server is None:
         if state is None:
+            # No record to follow: keytrail's servers of the store, found by what they are, are stopped.
             stop_strays(home)
         server = _start(home, idle_seconds, wait_seconds)
     try:

@@ -418,3 +418,20 @@ def test_a_command_waits_while_the_watcher_holds_the_lock_but_names_a_running_ho
         finally:
             holder.kill()
             holder.wait()
+
+
+@pytest.mark.parametrize("spoil", ["garbage", "readable by others", "removed"])
+def test_a_record_that_cannot_be_trusted_is_not_followed_and_its_server_is_stopped(home: Path, spoil: str) -> None:
+    """Without a record to trust, keytrail's servers of the store (found by what they are) are stopped, and a fresh one reads the file."""
+    expected = stats(home)
+    state = record(home)
+    os.kill(watcher_of(state), 9)  # (else it stops its server itself, seeing no record of it)
+    path = home / embedded.STATE
+    if spoil == "garbage":
+        path.write_text("{not json")
+    elif spoil == "readable by others":
+        path.chmod(0o644)
+    else:
+        path.unlink()
+    assert stats(home) == expected
+    assert gone(state["pid"]) and servers_of(home) == [record(home)["pid"]]
