@@ -35,7 +35,7 @@ def store_stats(backend: Backend) -> dict[str, Any]:
     # Only keytrail's own labels and types count (a shared Neo4j may hold other data), each from the store's counter.
     nodes = {label: count for label, count in _counts(backend, "stats-nodes", NODE_BRANCH).items() if count}
     relationships = {kind: count for kind, count in _counts(backend, "stats-relationships", RELATIONSHIP_BRANCH).items() if count}
-    incidents = run_query(backend, "incidents")
+    incidents = store_incidents(backend)
     return {
         "store": backend.name,
         "location": backend.location,
@@ -49,6 +49,24 @@ def store_stats(backend: Backend) -> dict[str, Any]:
         "labels": nodes,
         "relationship_types": relationships,
     }
+
+
+def store_incidents(backend: Backend) -> list[dict[str, Any]]:
+    """The rows of the ``incidents`` query, with one pass over the events however many incidents there are."""
+    events = {row["incident"]: row for row in run_query(backend, "stats-incident-events")}
+    rows = []
+    for row in run_query(backend, "stats-incident-loads"):
+        found = events.get(row["incident"], {})
+        rows.append(
+            {
+                "incident": row["incident"],
+                "events": found.get("events", 0),
+                "firstEvent": found.get("firstEvent"),
+                "lastEvent": found.get("lastEvent"),
+                "loads": row["loads"],
+            }
+        )
+    return rows
 
 
 #: The branches of stats-nodes and stats-relationships: a bare count of one label or type.
