@@ -729,7 +729,9 @@ def watch(home: Path, run_id: str) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     last_activity = mine.last_used
     while True:
-        if _our_server(home, mine) is None:
+        # Its server is the process it was told of (pid and start time), wherever it works now: a
+        # folder removed under it (the store deleted) does not make it somebody else's.
+        if _process(mine) is None:
             _after_death(home, mine)
             return 0
         try:
@@ -760,11 +762,23 @@ def watch(home: Path, run_id: str) -> int:
         time.sleep(_poll_seconds(mine.idle_seconds))
 
 
+def _process(state: ServerState) -> psutil.Process | None:
+    """The recorded server's process while it lives: the same pid with the same start time."""
+    try:
+        process = psutil.Process(state.pid)
+        if abs(process.create_time() - state.started) > 0.05 or process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return process
+    except psutil.Error:
+        return None
+
+
 def _stop_watched(home: Path, state: ServerState, *, forget: bool) -> None:
-    process = _our_server(home, state)
+    process = _process(state)
     if process is not None:
         kill_tree(process.pid)
-        _remove_save_leftovers(home)
+        with contextlib.suppress(OSError):
+            _remove_save_leftovers(home)
     _remove_runtime(state.runtime)
     if forget:
         forget_state(home)

@@ -435,3 +435,13 @@ def test_a_record_that_cannot_be_trusted_is_not_followed_and_its_server_is_stopp
         path.unlink()
     assert stats(home) == expected
     assert gone(state["pid"]) and servers_of(home) == [record(home)["pid"]]
+
+
+def test_a_store_removed_under_its_server_has_the_server_stopped(home: Path) -> None:
+    """Its folder deleted (a temporary store, ``keytrail demo`` starting again): no command will reach the server, its watcher stops it."""
+    stats(home)
+    old = record(home)
+    watcher = watcher_of(old)
+    shutil.rmtree(home)
+    assert eventually(lambda: gone(old["pid"])), "the server of a removed store kept running"
+    assert eventually(lambda: gone(watcher)) and not Path(old["runtime"]).exists()
