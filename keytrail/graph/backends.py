@@ -352,10 +352,18 @@ class FalkorDBBackend:
         self._released = True
         if self._dirty:
             log.debug("closing the embedded store with unsaved writes; they are dropped")
-        if self._idle == 0 or self._dirty or not self._server.alive():
-            self._server.stop()
-        else:
-            self._server.keep(self._idle)
+        try:
+            if self._idle == 0 or self._dirty or not self._server.alive():
+                self._server.stop()
+            else:
+                self._server.keep(self._idle)
+        except Exception as exc:
+            # Whatever fails here (the home's disk full, the record unwritable), stopping the server is always safe.
+            log.warning("the embedded store's server could not be kept for the next command (%s); stopping it without saving", exc)
+            try:
+                self._server.stop()
+            except Exception as again:
+                log.warning("the embedded store's server could not be stopped either (%s): `keytrail store stop` stops it", again)
 
 
 def stop_embedded_server(home: Path) -> int | None:
