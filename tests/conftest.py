@@ -51,6 +51,11 @@ def no_store_server_outlives_the_session(tmp_path_factory: pytest.TempPathFactor
             if process.info["name"] == "redis-server":
                 if Path(process.cwd()).resolve().is_relative_to(root):
                     process.kill()
+                    # Its socket folder, named in its title (``unixsocket:<folder>/redis.socket``), goes with it.
+                    for word in " ".join(words).split():
+                        folder = Path(word.removeprefix("unixsocket:")).parent
+                        if word.startswith("unixsocket:") and folder.name.startswith("keytrail-store-"):
+                            shutil.rmtree(folder, ignore_errors=True)
             elif "keytrail.graph.embedded" in words and len(words) >= 2 and Path(words[-2]).resolve().is_relative_to(root):
                 process.kill()
         except (psutil.Error, OSError):
