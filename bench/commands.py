@@ -11,7 +11,8 @@ loaded only if it holds no events yet). Then each read command runs as its own p
 * ``cold``: no store server is running (``keytrail store stop`` first), so the command starts
   one and waits while it reads the whole snapshot file;
 * ``warm``: right after, ``--repeat`` more times; the median is printed. With a keytrail that
-  keeps its server running between commands, these connect to it.
+  keeps its server running between commands, these connect to it (``same server``: the
+  recorded server's pid did not change).
 
 Each figure is the wall time from starting the process to its exit. The script checks every
 command exits 0. Nothing is asserted: this measures. To measure another checkout, run this
@@ -64,6 +65,14 @@ def checked(env: dict[str, str], *words: str) -> float:
     return seconds
 
 
+def server_pid(home: Path) -> int | None:
+    """The pid of the store's server as keytrail recorded it (None: no server kept, as with a keytrail that keeps none)."""
+    try:
+        return int(orjson.loads((home / "keytrail.server").read_bytes())["pid"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def stop_server(env: dict[str, str]) -> None:
     keytrail(env, "store", "stop")
 
@@ -103,13 +112,15 @@ def main() -> None:
                 ["blast-radius", key],
                 ["findings"],
             ]
-            print(f"{'command':<34} {'cold s':>8} {'warm s (median of ' + str(args.repeat) + ')':>24}")
+            print(f"{'command':<34} {'cold s':>8} {'warm s (median of ' + str(args.repeat) + ')':>24} {'same server':>12}")
             for words in commands:
                 stop_server(env)
                 cold = checked(env, *words)
+                first = server_pid(home)
                 warm = [checked(env, *words) for _ in range(args.repeat)]
+                same = "-" if first is None else "yes" if server_pid(home) == first else "no"
                 shown = " ".join(words).replace(key, "KEY")
-                print(f"{shown:<34} {cold:>8.2f} {statistics.median(warm):>24.2f}")
+                print(f"{shown:<34} {cold:>8.2f} {statistics.median(warm):>24.2f} {same:>12}")
         finally:
             stop_server(env)
 
