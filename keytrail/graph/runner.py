@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import get_query
-from keytrail.graph.schema import NODE_KEYS, RELATIONSHIP_TYPES
+from keytrail.graph.schema import NODE_KEYS
 
 
 def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -31,10 +32,10 @@ def store_stats(backend: Backend) -> dict[str, Any]:
     ``nodes`` and ``relationships`` count evidence only; the per-label and per-type
     counts include the bookkeeping (one LoadRun per load, one Incident per name).
     """
-    # Only keytrail's own labels and types count: a shared Neo4j may hold other data.
-    nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes") if row["label"] in NODE_KEYS}
-    relationships = {row["type"]: row["count"] for row in run_query(backend, "stats-relationships") if row["type"] in RELATIONSHIP_TYPES}
-    incidents = run_query(backend, "incidents")
+    # Only keytrail's own labels and types count (a shared Neo4j may hold other data), each from the store's counter.
+    nodes = {label: count for label, count in _counts(backend, "stats-nodes", NODE_BRANCH).items() if count}
+    relationships = {kind: count for kind, count in _counts(backend, "stats-relationships", RELATIONSHIP_BRANCH).items() if count}
+    incidents = store_incidents(backend)
     return {
         "store": backend.name,
         "location": backend.location,
@@ -48,6 +49,49 @@ def store_stats(backend: Backend) -> dict[str, Any]:
         "labels": nodes,
         "relationship_types": relationships,
     }
+
+
+def store_incidents(backend: Backend) -> list[dict[str, Any]]:
+    """The rows of the ``incidents`` query, with one pass over the events however many incidents there are."""
+    events = {row["incident"]: row for row in run_query(backend, "stats-incident-events")}
+    rows = []
+    for row in run_query(backend, "stats-incident-loads"):
+        found = events.get(row["incident"], {})
+        rows.append(
+            {
+                "incident": row["incident"],
+                "events": found.get("events", 0),
+                "firstEvent": found.get("firstEvent"),
+                "lastEvent": found.get("lastEvent"),
+                "loads": row["loads"],
+            }
+        )
+    return rows
+
+
+#: The branches of stats-nodes and stats-relationships: a bare count of one label or type.
+NODE_BRANCH = re.compile(r"MATCH \(n:(\w+)\) RETURN count\(n\) AS count")
+RELATIONSHIP_BRANCH = re.compile(r"MATCH \(\)-\[r:(\w+)\]->\(\) RETURN count\(r\) AS count")
+
+
+def count_branches(name: str, branch: re.Pattern[str]) -> dict[str, str]:
+    """The branches of a ``UNION ALL`` of bare counts, by the label or type each counts."""
+    found = {}
+    for text in get_query(name).body.split("UNION ALL"):
+        match = branch.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"query {name}: a branch is not a bare count of one label or type: {text.strip()!r}")
+        found[match.group(1)] = text.strip()
+    return found
+
+
+def _counts(backend: Backend, name: str, branch: re.Pattern[str]) -> dict[str, int]:
+    """Each branch run by itself: FalkorDB answers a bare count of one label or type from its counter, and not within a UNION."""
+    counts = {}
+    for kind, statement in count_branches(name, branch).items():
+        rows = backend.read(statement, {})
+        counts[kind] = int(rows[0]["count"]) if rows else 0
+    return counts
 
 
 def reset_store(backend: Backend, *, slice_size: int = 10_000) -> int:

@@ -92,7 +92,7 @@ def test_the_embedded_server_never_saves_by_itself(tmp_path: Path) -> None:
     """Its autosave would snapshot between two statements of a batch: only flush() may write the file."""
     backend = FalkorDBBackend(tmp_path / "home")
     try:
-        assert backend._db.client.config_get("save") == {"save": ""}
-        assert backend._db.client.config_get("appendonly") == {"appendonly": "no"}
+        assert backend._server.client.config_get("save") == {"save": ""}
+        assert backend._server.client.config_get("appendonly") == {"appendonly": "no"}
     finally:
         backend.close()

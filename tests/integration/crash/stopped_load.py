@@ -34,7 +34,7 @@ def strike(backend: Any) -> None:
     elif way == "exception":
         raise RuntimeError(f"stopped at statement {moment}")
     elif way == "server":
-        os.kill(backend._db.client.pid, signal.SIGKILL)
+        os.kill(backend.server_pid, signal.SIGKILL)
     elif way in ("neo4j-stop", "neo4j-restart"):
         # The server of scripts/neo4j-local named by KEYTRAIL_NEO4J_HOME and the port variables.
         script = Path(__file__).resolve().parents[3] / "scripts" / "neo4j-local"
