@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from keytrail.graph.queries import get_query, schema_statements
+from keytrail.graph.queries import _load_all, get_query, schema_statements
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,23 @@ def neo4j_retry_seconds() -> float:
         raise BackendError(f"KEYTRAIL_NEO4J_RETRY_SECONDS must be a number of seconds, not {configured!r}") from None
 
 
+@cache
+def _write_statements() -> frozenset[str]:
+    """The bodies of the write queries (``keytrail/cypher/write``)."""
+    return frozenset(q.body for q in _load_all().values() if q.kind == "write")
+
+
+def _neo4j_statement(statement: str) -> str:
+    """A write query as sent to Neo4j: planned once, never again for the statistics moving.
+
+    Neo4j replans a cached query when the store's statistics have moved enough since it was
+    planned, and during a load they move all the time (the store grows by every batch): replanning
+    was 18% of the server's CPU time in a 40k-event load (bench/writes.py). Every write query finds
+    its nodes by a unique key, so its plan does not depend on the store's size; a stale plan is as good.
+    """
+    return "CYPHER replan=skip " + statement if statement in _write_statements() else statement
+
+
 class Neo4jBackend:
     """Neo4j 5 over Bolt with managed transactions (they retry transient errors)."""
 
@@ -122,7 +140,7 @@ class Neo4jBackend:
 
     def write(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._errors(), self._driver.session(database=self._database) as session:
-            rows: list[dict[str, Any]] = session.execute_write(_collect, statement, params)
+            rows: list[dict[str, Any]] = session.execute_write(_collect, _neo4j_statement(statement), params)
             return rows
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
@@ -131,8 +149,8 @@ class Neo4jBackend:
         def unit(tx: Any) -> T:
             # Loads sharing one Neo4j take turns per batch: without it, two loads both find an event
             # missing, both write it, and aggregated counts double.
-            _collect(tx, lock, {"runId": holder})
-            return work(lambda statement, params: _collect(tx, statement, params))
+            _collect(tx, _neo4j_statement(lock), {"runId": holder})
+            return work(lambda statement, params: _collect(tx, _neo4j_statement(statement), params))
 
         with self._errors(), self._driver.session(database=self._database) as session:
             result: T = session.execute_write(unit)

@@ -52,21 +52,8 @@ def store_stats(backend: Backend) -> dict[str, Any]:
 
 
 def store_incidents(backend: Backend) -> list[dict[str, Any]]:
-    """The rows of the ``incidents`` query, with one pass over the events however many incidents there are."""
-    events = {row["incident"]: row for row in run_query(backend, "stats-incident-events")}
-    rows = []
-    for row in run_query(backend, "stats-incident-loads"):
-        found = events.get(row["incident"], {})
-        rows.append(
-            {
-                "incident": row["incident"],
-                "events": found.get("events", 0),
-                "firstEvent": found.get("firstEvent"),
-                "lastEvent": found.get("lastEvent"),
-                "loads": row["loads"],
-            }
-        )
-    return rows
+    """The rows of the ``incidents`` query: one pass over the events however many incidents there are."""
+    return run_query(backend, "incidents")
 
 
 #: The branches of stats-nodes and stats-relationships: a bare count of one label or type.
@@ -94,16 +81,30 @@ def _counts(backend: Backend, name: str, branch: re.Pattern[str]) -> dict[str, i
     return counts
 
 
-def reset_store(backend: Backend, *, slice_size: int = 10_000) -> int:
-    """Delete every node with one of keytrail's labels, in slices; return how many."""
-    query = get_query("delete_keytrail_nodes")
-    labels = sorted(NODE_KEYS)
+#: Relationships, or nodes, deleted per transaction by reset_store.
+RESET_SLICE = 10_000
+
+
+def reset_store(backend: Backend, *, slice_size: int = RESET_SLICE) -> int:
+    """Delete every node with one of keytrail's labels, and their relationships, in slices; return how many nodes.
+
+    Each transaction deletes at most ``slice_size`` relationships, or ``slice_size`` nodes left
+    without any: a node's relationships are never deleted all at once, so a hub (an Action a
+    million events invoked) does not need a transaction the size of its degree.
+    """
+    relationships = get_query("delete_keytrail_relationships")
+    nodes = get_query("delete_keytrail_nodes")
+    params = {"labels": sorted(NODE_KEYS), "limit": slice_size}
     total = 0
     while True:
-        rows = backend.write(query.body, {"labels": labels, "limit": slice_size})
-        deleted = int(rows[0]["deleted"]) if rows else 0
+        cut = _deleted(backend.write(relationships.body, params))
+        deleted = _deleted(backend.write(nodes.body, params))
         total += deleted
-        if deleted == 0:
+        if cut == 0 and deleted == 0:
             break
     backend.flush()
     return total
+
+
+def _deleted(rows: list[dict[str, Any]]) -> int:
+    return int(rows[0]["deleted"]) if rows else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keytrail.graph.backends import Backend
+from keytrail.graph.backends import Backend, BackendError
 from keytrail.graph.effects import EFFECT_QUERY, WRITE_PLAN
 from keytrail.graph.runner import run_query
 from keytrail.graph.writer import GraphWriter, WriteIncomplete
@@ -70,7 +70,22 @@ def test_a_row_that_lands_nothing_fails_the_write(backend: Backend) -> None:
         writer.write_rows(
             base | {"merge_effects_on_resources": [{"eventID": event_id, "target": target, "verb": "RESTORED", "rule": "t", "eventTime": TIME, "detail": {}}]}
         )
-    # So does a row whose target node is missing.
+    # So does a row whose target node is missing. (Another event: the embedded store has no rollback, and keeps the first.)
+    other = "plan-unwritable-2"
     with pytest.raises(WriteIncomplete, match="merge_signed"):
-        writer.write_rows({"merge_events": [_event(event_id)], "merge_signed": [{"eventID": event_id, "accessKeyId": "AKIANOSUCHKEY0000001"}]})
+        writer.write_rows({"merge_events": [_event(other)], "merge_signed": [{"eventID": other, "accessKeyId": "AKIANOSUCHKEY0000001"}]})
     assert run_query(backend, "key-first-use", {"key": "AKIANOSUCHKEY0000001"}) == []
+
+
+def test_an_event_sent_again_is_refused_never_stored_twice(backend: Backend) -> None:
+    # Events and their edges are created, not merged (the loader sends only events it found missing, under the
+    # write lock): the uniqueness constraint on Event(eventID) is what refuses a copy, on both stores.
+    writer = GraphWriter(backend)
+    event_id = "plan-twice"
+    writer.write_rows({"merge_events": [_event(event_id)]})
+    with pytest.raises(BackendError):
+        writer.write_rows({"merge_events": [_event(event_id)]})
+    found = backend.read(
+        "MATCH (e:Event {eventID: $id}) OPTIONAL MATCH (e)-[r:INVOKED]->() RETURN count(DISTINCT e) AS events, count(r) AS invoked", {"id": event_id}
+    )
+    assert found == [{"events": 1, "invoked": 1}]

@@ -1,6 +1,7 @@
 // Purpose: Effects of successful events on access keys (created, minted, deleted, deactivated, activated):
 //          (Event)-[:VERB {rule, eventID, eventTime, ...detail}]->(AccessKey).
-// Mode: write; idempotent. Failed events never reach this query.
+// Mode: write; creates the edges: their event was created in the same unit of writing (merge_events), and the
+//       rows come one per edge (transform.reduce_batch), so none exists yet. Failed events never reach this query.
 // Parameters:
 //   $rows: list<map{eventID: string, target: string, verb: CREATED|MINTED|DELETED|DEACTIVATED|ACTIVATED,
 //                   rule: string, eventTime: string, detail: map}>
@@ -11,15 +12,15 @@ UNWIND $rows AS row
 MATCH (e:Event {eventID: row.eventID})
 MATCH (k:AccessKey {accessKeyId: row.target})
 FOREACH (_ IN CASE WHEN row.verb = 'CREATED' THEN [1] ELSE [] END |
-  MERGE (e)-[x:CREATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+  CREATE (e)-[x:CREATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'MINTED' THEN [1] ELSE [] END |
-  MERGE (e)-[x:MINTED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+  CREATE (e)-[x:MINTED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'DELETED' THEN [1] ELSE [] END |
-  MERGE (e)-[x:DELETED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+  CREATE (e)-[x:DELETED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'DEACTIVATED' THEN [1] ELSE [] END |
-  MERGE (e)-[x:DEACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+  CREATE (e)-[x:DEACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 FOREACH (_ IN CASE WHEN row.verb = 'ACTIVATED' THEN [1] ELSE [] END |
-  MERGE (e)-[x:ACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
+  CREATE (e)-[x:ACTIVATED]->(k) SET x.rule = row.rule, x.eventID = row.eventID, x.eventTime = row.eventTime SET x += row.detail)
 // Count the rows a branch above wrote (a verb with no branch writes nothing and is caught). Not a MATCH of the
 // edges written: after the FOREACHes Neo4j plans that as a scan of every relationship in the store.
 RETURN sum(CASE WHEN row.verb IN ['CREATED', 'MINTED', 'DELETED', 'DEACTIVATED', 'ACTIVATED'] THEN 1 ELSE 0 END) AS landed

@@ -90,6 +90,19 @@ def test_every_merge_key_is_backed_by_the_schema() -> None:
             assert f"FOR (n:{label}) ON (n.{key})" in falkordb
 
 
+def test_every_node_created_by_its_key_is_refused_twice_by_the_schema() -> None:
+    # A node written with CREATE rather than MERGE relies on the uniqueness constraint to refuse a second copy.
+    neo4j = "\n".join(schema_statements("neo4j"))
+    created = set()
+    for query in ALL:
+        for label, key in re.findall(r"CREATE\s*\(\s*\w+\s*:\s*(\w+)\s*\{\s*(\w+)\s*:", query.body):
+            assert NODE_KEYS[label] == key, f"{query.name} creates {label} by {key}"
+            assert f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE" in neo4j
+            created.add(label)
+    # The embedded store's constraints are made from NODE_KEYS (FalkorDBBackend.apply_schema).
+    assert created == {"Event"}
+
+
 def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
     for label, name in EFFECT_QUERY.items():
         body = get_query(name).body
@@ -97,7 +110,8 @@ def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
         # Exactly one branch per verb of the write plan, each writing the plan's relationship type.
         assert sorted(handled) == sorted(WRITE_PLAN[label]), label
         for verb, rel_type in WRITE_PLAN[label].items():
-            assert f"row.verb = '{verb}' THEN [1] ELSE [] END |\n  MERGE (e)-[x:{rel_type}]->" in body, (label, verb)
+            # CREATE: the event is new in its unit of writing, and reduce_batch sends one row per edge.
+            assert f"row.verb = '{verb}' THEN [1] ELSE [] END |\n  CREATE (e)-[x:{rel_type}]->" in body, (label, verb)
         assert set(WRITE_PLAN[label].values()) <= EFFECTS
         assert name in WRITE_ORDER
         # The landed count counts exactly the rows routed to a branch.

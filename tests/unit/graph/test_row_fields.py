@@ -38,7 +38,7 @@ BY_BODY = {q.body: q for q in _load_all().values()}
 #: Write queries the loader feeds with rows it builds itself (keytrail/ingest.py), not the transform.
 LOADER_ROW_QUERIES = ("add_incident_to_events", "merge_loaded_objects", "set_key_status")
 #: Write queries that take named parameters, not ``$rows``.
-PARAMETER_QUERIES = ("record_load_run", "find_existing_events", "find_loaded_objects", "delete_keytrail_nodes")
+PARAMETER_QUERIES = ("record_load_run", "find_existing_events", "find_loaded_objects", "delete_keytrail_relationships", "delete_keytrail_nodes")
 
 Row = dict[str, Any]
 
@@ -74,7 +74,7 @@ class RecordingBackend:
             return [{"credential": k, "kind": None, "ownerType": None, "changes": [], "ownerDeletions": [], "roleDeletions": []} for k in params["keys"]]
         elif query.name == "find_existing_events":
             return [{"eventID": i, "incidents": list(self.events[i]), "recordSha256": None} for i in params["ids"] if i in self.events]
-        elif query.name == "delete_keytrail_nodes":
+        elif query.name in ("delete_keytrail_relationships", "delete_keytrail_nodes"):
             return [{"deleted": 0}]
         if "landed" in query.returns:
             return [{"landed": len(params["rows"])}]
