@@ -379,7 +379,14 @@ def stop_strays(home: Path) -> list[int]:
     stopped = []
     for process in _strays(home):
         log.warning("stopping a server (pid %s) of the store in %s that keytrail has no record of, without saving", process.pid, home)
+        try:
+            # Its socket's folder, from its title (``unixsocket:<folder>/redis.socket``), goes with it.
+            folders = [str(Path(word.removeprefix("unixsocket:")).parent) for word in " ".join(process.cmdline()).split() if word.startswith("unixsocket:")]
+        except psutil.Error:
+            folders = []
         kill_tree(process.pid)
+        for folder in folders:
+            _remove_runtime(folder)
         stopped.append(process.pid)
     if stopped:
         _remove_save_leftovers(home)

@@ -435,6 +435,7 @@ def test_a_record_that_cannot_be_trusted_is_not_followed_and_its_server_is_stopp
         path.unlink()
     assert stats(home) == expected
     assert gone(state["pid"]) and servers_of(home) == [record(home)["pid"]]
+    assert not Path(state["runtime"]).exists()
 
 
 def test_a_store_removed_under_its_server_has_the_server_stopped(home: Path) -> None:
