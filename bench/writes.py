@@ -22,6 +22,7 @@ import argparse
 import logging
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,7 @@ def write_batches(backend: Backend, batches: list[tuple[list[str], Rows]], batch
         return len(ids)
 
     events = 0
+    watcher = TransactionMemory(backend) if isinstance(backend, Neo4jBackend) else None
     pid = server_pid(backend)
     server_began, client_began = cpu_seconds(pid), time.process_time()
     began = time.perf_counter()
@@ -122,6 +124,7 @@ def write_batches(backend: Backend, batches: list[tuple[list[str], Rows]], batch
         events += backend.write_unit(lambda run, ids=ids, rows=rows: unit(run, ids, rows), holder="bench")
         timings["units"] += time.perf_counter() - unit_began
     written = time.perf_counter() - began
+    peak = watcher.stop() if watcher is not None else 0
     began = time.perf_counter()
     keys = settle_key_statuses(backend, writer)
     settled = time.perf_counter() - began
@@ -135,6 +138,12 @@ def write_batches(backend: Backend, batches: list[tuple[list[str], Rows]], batch
         f" key statuses ({keys:,} keys) {settled:.1f} s; flush {flushed:.1f} s;"
         f" all {total:.1f} s = {events / total:,.0f} events/s"
     )
+    if watcher is not None:
+        hits, faults = watcher.faults
+        print(
+            f"  largest transaction seen: {peak / 2**20:,.0f} MiB of heap; page faults {faults:,} of {hits + faults:,} page accesses"
+            " (SHOW TRANSACTIONS, every 0.2 s)"
+        )
     if pid is not None:
         print(f"  CPU: server {server:.1f} s, this process {client:.1f} s = {events / (server + client):,.0f} events per CPU second")
     stats = writer.stats
@@ -146,6 +155,36 @@ def write_batches(backend: Backend, batches: list[tuple[list[str], Rows]], batch
     print(f"  {'write lock, commit, driver':<34} {'':>15} {timings['units'] - queries:>8.1f} s")
     summary = store_stats(backend)
     print(f"  store: {summary['events']:,} events, {summary['nodes']:,} nodes, {summary['relationships']:,} relationships")
+
+
+class TransactionMemory:
+    """What Neo4j says of the open transactions, polled from a second session while the writes run: the largest
+    heap estimate, and page hits and faults (each transaction's last reading; a rough share of the page cache misses)."""
+
+    def __init__(self, backend: Neo4jBackend) -> None:
+        self.peak = 0
+        self.pages: dict[str, tuple[int, int]] = {}
+        self._stop = threading.Event()
+        self._backend = backend
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        statement = "SHOW TRANSACTIONS YIELD transactionId AS id, estimatedUsedHeapMemory AS heap, pageHits AS hits, pageFaults AS faults"
+        while not self._stop.wait(0.2):
+            for row in self._backend.read(statement, {}):
+                self.peak = max(self.peak, int(row["heap"] or 0))
+                self.pages[row["id"]] = (int(row["hits"] or 0), int(row["faults"] or 0))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+    @property
+    def faults(self) -> tuple[int, int]:
+        """Page hits and page faults of the transactions seen."""
+        return sum(h for h, _ in self.pages.values()), sum(f for _, f in self.pages.values())
 
 
 def time_reset(backend: Backend) -> None:
