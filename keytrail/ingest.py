@@ -91,8 +91,12 @@ class _InFlight:
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._outcome: tuple[bool, Any] = (False, None)
+        #: What the reading thread needs of the unit's batch once it is stored.
+        self.batch: _Handed | None = None
 
-    def start(self, work: Callable[[], Any]) -> None:
+    def start(self, work: Callable[[], Any], batch: _Handed) -> None:
+        self.batch = batch
+
         def run() -> None:
             try:
                 self._outcome = (True, work())
@@ -106,7 +110,7 @@ class _InFlight:
         """The unit's answer, once it is stored; its exception, raised here, if it failed."""
         assert self._thread is not None
         self._thread.join()
-        self._thread = None
+        self._thread, self.batch = None, None
         ok, value = self._outcome
         self._outcome = (False, None)
         if not ok:
@@ -116,6 +120,18 @@ class _InFlight:
     def abandon(self) -> None:
         """Forget a unit still running after an error elsewhere: its batch is not counted, and not saved."""
         self._thread = None
+        self.batch = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Handed:
+    """A batch handed to the writer thread: its records, their kept forms, other contents met, its refusals, and the origins ended before it."""
+
+    records: dict[str, SourceRecord]
+    kept: dict[str, Kept]
+    variants: dict[str, dict[str, SourceRecord]]
+    refused: list[Rejection]
+    ended: list[str]
 
 
 class _Rejects:
@@ -180,8 +196,6 @@ class Ingest:
         self._stop: str | None = None
         self._input_digests: list[str] = []
         self._in_flight = _InFlight()
-        #: What the batch in flight needs once stored: its records, their kept forms, other contents met, its refusals, and the origins ended before it.
-        self._pending: tuple[dict[str, SourceRecord], dict[str, Kept], dict[str, dict[str, SourceRecord]], list[Rejection], list[str]] | None = None
 
     def request_stop(self, reason: str) -> None:
         """Stop reading after the current record; what was read is then stored whole and saved."""
@@ -304,7 +318,7 @@ class Ingest:
                 refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
         find_existing = get_query("find_existing_events").body
 
-        def unit(run: Run) -> tuple[dict[str, list[str]], set[str], dict[str, str | None]]:
+        def unit(run: Run) -> tuple[dict[str, list[str]], int, dict[str, str | None]]:
             # Which events are stored already is asked inside the batch's own unit: on a shared Neo4j
             # another load may have stored some a moment ago, and must not get them stored twice.
             found = run(find_existing, {"ids": list(batch)})
@@ -313,14 +327,14 @@ class Ingest:
             conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, kept[eid].sha256)}
             existing = {row["eventID"]: list(row["incidents"] or []) for row in found if row["eventID"] not in conflicting}
             rows: dict[str, list[dict[str, Any]]] = {}
-            loaded: set[str] = set()
+            loaded = 0
             for event_id, event in produced.items():
                 if event_id in existing or event_id in conflicting:
                     continue
                 for name, event_rows_ in event.items():
                     if event_rows_:
                         rows.setdefault(name, []).extend(event_rows_)
-                loaded.add(event_id)
+                loaded += 1
             self.writer.write_rows_in(run, reduce_batch(rows))
             retag = [{"eventID": eid, "incident": incident} for eid, incidents in existing.items() if incident not in incidents]
             self.writer.write_rows_in(run, {"add_incident_to_events": retag}, order=("add_incident_to_events",))
@@ -328,23 +342,22 @@ class Ingest:
 
         self._settle_in_flight()
         # The unit may run more than once (a transient failure on Neo4j): only its answer counts.
-        self._in_flight.start(lambda: self.backend.write_unit(unit, holder=self.run_id))
-        self._pending = (batch, kept, variants, refused, ended)
+        self._in_flight.start(lambda: self.backend.write_unit(unit, holder=self.run_id), _Handed(batch, kept, variants, refused, ended))
 
     def _settle_in_flight(self) -> None:
         """Wait for the batch in flight to be stored, then count it, keep its conflicts aside and report the origins it completed."""
-        if self._pending is None:
+        handed = self._in_flight.batch
+        if handed is None:
             return
-        batch, kept, variants, refused, ended = self._pending
-        self._pending = None
         existing, loaded, conflicting = self._in_flight.result()
+        batch, kept = handed.records, handed.kept
         self.summary.duplicates += len(existing)
-        self.summary.loaded += len(loaded)
-        for rejection in refused:
+        self.summary.loaded += loaded
+        for rejection in handed.refused:
             self._reject(rejection, counted=True)
         for event_id in conflicting:
             self._conflict(batch[event_id], "the store")
-        for event_id, others in variants.items():
+        for event_id, others in handed.variants.items():
             first_digest = conflicting.get(event_id) or kept[event_id].sha256
             first = "the store" if event_id in conflicting or event_id in existing else f"{batch[event_id].origin} record {batch[event_id].index}"
             for digest, item in others.items():
@@ -352,7 +365,7 @@ class Ingest:
                     self.summary.duplicates += 1
                 else:
                     self._conflict(item, first)
-        self._report_loaded_origins(ended)
+        self._report_loaded_origins(handed.ended)
 
     def _conflict(self, item: SourceRecord, first: str) -> None:
         """A record whose eventID was read or stored first with other content: kept aside, never merged or dropped."""

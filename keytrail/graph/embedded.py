@@ -156,15 +156,21 @@ def _alive(pid_text: str) -> bool:
 
 def lock_holder(home: Path) -> str | None:
     """Who holds the store's lock right now (``None``: nobody), without taking it for more than a moment."""
+    held = _held_lock_text(home / LOCK, os.O_RDONLY)
+    return None if held is None else held or "another process"
+
+
+def _held_lock_text(path: Path, flags: int) -> str | None:
+    """What a lock file says (its holder writes its pid there) while someone holds it; ``None`` when nobody does."""
     try:
-        handle = os.fdopen(os.open(home / LOCK, os.O_RDONLY), "r")
+        handle = os.fdopen(os.open(path, flags), "r")
     except OSError:
         return None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return handle.read().strip() or "another process"
+            return handle.read().strip()
         return None
 
 
@@ -669,17 +675,10 @@ def _wait_loaded(server: Server, wait_seconds: float, idle_seconds: float) -> No
 
 def watcher_pid(state: ServerState) -> int | None:
     """The pid of the server's watcher while it runs (it holds its lock file for as long as it lives)."""
-    try:
-        handle = os.fdopen(os.open(state.watcher_lock, os.O_RDONLY | os.O_NOFOLLOW), "r")
-    except OSError:
+    text = _held_lock_text(Path(state.watcher_lock), os.O_RDONLY | os.O_NOFOLLOW)
+    if text is None:
         return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = handle.read().strip()
-            return int(text) if text.isdigit() else -1
-        return None
+    return int(text) if text.isdigit() else -1
 
 
 def ensure_watcher(home: Path, state: ServerState) -> None:
