@@ -91,6 +91,7 @@ def reset_store(backend: Backend, *, slice_size: int = RESET_SLICE) -> int:
     Each transaction deletes at most ``slice_size`` relationships, or ``slice_size`` nodes left
     without any: a node's relationships are never deleted all at once, so a hub (an Action a
     million events invoked) does not need a transaction the size of its degree.
+    tests/integration/test_reset.py holds every transaction to the slice.
     """
     relationships = get_query("delete_keytrail_relationships")
     nodes = get_query("delete_keytrail_nodes")
@@ -99,9 +100,10 @@ def reset_store(backend: Backend, *, slice_size: int = RESET_SLICE) -> int:
     while True:
         cut = _deleted(backend.write(relationships.body, params))
         if cut == slice_size:
-            # A full slice: the nodes it looked at may have more, so looking for empty ones among them waits.
+            # A full slice: the nodes it looked at may have more relationships, so they stay for now.
             continue
-        # Fewer than a slice: every relationship of the nodes looked at is gone, and they can go.
+        # Fewer than a slice: every relationship of the nodes looked at is gone, and they can go
+        # (the node slice looks at the same nodes: the first slice_size of the same scan).
         deleted = _deleted(backend.write(nodes.body, params))
         total += deleted
         if cut == 0 and deleted == 0:
