@@ -1,15 +1,18 @@
-"""What a read command costs as a whole process on a large embedded store: cold, then warm.
+"""What a read command costs as a whole process on a large store: cold, then warm.
 
 Usage:
-    python bench/commands.py [--events 50000] [--home DIR] [--repeat 3]
+    python bench/commands.py [--events 50000] [--home DIR] [--logs DIR] [--neo4j URI] [--repeat 3]
 
 Synthetic records (``keytrail.sample.synthetic_records``, fixed seed) are written as gzipped
-S3 log files and loaded by ``keytrail load`` into a fresh embedded store (or ``--home DIR``,
-loaded only if it holds no events yet). Then each read command runs as its own process,
-``python -m keytrail ...``, exactly as a user runs it:
+S3 log files (into ``--logs DIR`` and kept, or reused when that folder already holds them) and
+loaded by ``keytrail load`` into a fresh embedded store (or ``--home DIR``, loaded only if it
+holds no events yet), or with ``--neo4j URI`` into that Neo4j (loaded only if it holds no
+events). Then each read command runs as its own process, ``python -m keytrail ...``, exactly
+as a user runs it:
 
-* ``cold``: no store server is running (``keytrail store stop`` first), so the command starts
-  one and waits while it reads the whole snapshot file;
+* ``cold``: on the embedded store, no store server is running (``keytrail store stop`` first),
+  so the command starts one and waits while it reads the whole snapshot file; on Neo4j, the
+  command's first run;
 * ``warm``: right after, ``--repeat`` more times; the median is printed. With a keytrail that
   keeps its server running between commands, these connect to it (``same server``: the
   recorded server's pid did not change).
@@ -81,6 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--home", type=Path, default=None, help="the store's folder (default: a temporary one); loaded only if empty")
+    parser.add_argument("--logs", type=Path, default=None, help="write the log files here and keep them; reused if it holds .json.gz files")
+    parser.add_argument("--neo4j", default=None, help="Neo4j Bolt URI: measure that store instead (loaded only if it holds no events)")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per command (the median is printed)")
     args = parser.parse_args()
 
@@ -89,6 +94,8 @@ def main() -> None:
         home = args.home or Path(tmp) / "home"
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
         env["KEYTRAIL_HOME"] = str(home)
+        if args.neo4j:
+            env["NEO4J_URI"] = args.neo4j
         env.pop("KEYTRAIL_STORE_IDLE_SECONDS", None)  # the default: what a user gets
         # An installed keytrail has its bytecode compiled; a checkout run with PYTHONDONTWRITEBYTECODE would compile every module every time.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -96,16 +103,22 @@ def main() -> None:
             _, done = keytrail(env, "stats", "--json")
             held = orjson.loads(done.stdout)["events"] if done.returncode == 0 else 0
             if held == 0:
-                logs = Path(tmp) / "logs"
-                began = time.perf_counter()
-                write_s3_layout(synthetic_records(args.events, seed=SEED), logs)
-                print(f"wrote {args.events:,} synthetic events as S3 log files in {time.perf_counter() - began:.0f} s")
+                logs = args.logs or Path(tmp) / "logs"
+                if logs.is_dir() and any(logs.rglob("*.json.gz")):
+                    print(f"reusing the log files in {logs}")
+                else:
+                    began = time.perf_counter()
+                    write_s3_layout(synthetic_records(args.events, seed=SEED), logs)
+                    print(f"wrote {args.events:,} synthetic events as S3 log files in {time.perf_counter() - began:.0f} s")
                 seconds = checked(env, "load", str(logs), "--incident", "bench", "--json")
                 print(f"keytrail load: {seconds:.0f} s")
             else:
                 print(f"reusing the {held:,} events in {home}")
-            store = home / "keytrail.db"
-            print(f"store: {home} (snapshot {store.stat().st_size / 1024 / 1024:,.0f} MiB); key {key}")
+            if args.neo4j:
+                print(f"store: Neo4j at {args.neo4j}; key {key}")
+            else:
+                store = home / "keytrail.db"
+                print(f"store: {home} (snapshot {store.stat().st_size / 1024 / 1024:,.0f} MiB); key {key}")
             commands = [
                 ["stats"],
                 ["query", "key-first-use", "--param", f"key={key}"],
@@ -114,7 +127,8 @@ def main() -> None:
             ]
             print(f"{'command':<34} {'cold s':>8} {'warm s (median of ' + str(args.repeat) + ')':>24} {'same server':>12}")
             for words in commands:
-                stop_server(env)
+                if not args.neo4j:
+                    stop_server(env)
                 cold = checked(env, *words)
                 first = server_pid(home)
                 warm = [checked(env, *words) for _ in range(args.repeat)]
@@ -122,7 +136,8 @@ def main() -> None:
                 shown = " ".join(words).replace(key, "KEY")
                 print(f"{shown:<34} {cold:>8.2f} {statistics.median(warm):>24.2f} {same:>12}")
         finally:
-            stop_server(env)
+            if not args.neo4j:
+                stop_server(env)
 
 
 if __name__ == "__main__":
