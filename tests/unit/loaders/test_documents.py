@@ -6,17 +6,13 @@ import gzip
 import io
 import json
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from keytrail.loaders.files import FileSource, read_file
-from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord
+from keytrail.loaders.records import Rejection, SkippedFile, SourceRecord
 
-
-def without_digests(items: Iterable[LoaderItem]) -> list[LoaderItem]:
-    """What a reader yields about the evidence, without the digest of each file read (tested in test_input_digests)."""
-    return [item for item in items if not isinstance(item, InputDigest)]
+from .items import without_digests
 
 
 def record(event_id: str, name: str = "GetCallerIdentity", **extra: Any) -> dict[str, Any]:

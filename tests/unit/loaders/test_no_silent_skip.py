@@ -18,7 +18,7 @@ import stat
 import threading
 import tracemalloc
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,7 @@ from keytrail.loaders.documents import is_digest_path
 from keytrail.loaders.files import FileSource, read_file
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord
 
-
-def without_digests(items: Iterable[LoaderItem]) -> list[LoaderItem]:
-    """What a reader yields about the evidence, without the digest of each file read (tested in test_input_digests)."""
-    return [item for item in items if not isinstance(item, InputDigest)]
+from .items import without_digests
 
 
 def record(event_id: str, **extra: Any) -> dict[str, Any]:

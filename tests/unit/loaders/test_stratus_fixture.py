@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from keytrail.graph.transform import event_rows
 from keytrail.loaders.files import FileSource
-from keytrail.loaders.records import InputDigest, LoaderItem, SourceRecord, check_record
+from keytrail.loaders.records import SourceRecord, check_record
 
-
-def without_digests(items: Iterable[LoaderItem]) -> list[LoaderItem]:
-    """What a reader yields about the evidence, without the digest of each file read (tested in test_input_digests)."""
-    return [item for item in items if not isinstance(item, InputDigest)]
-
+from .items import without_digests
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "stratus-red-team"
 
