@@ -326,6 +326,7 @@ class Ingest:
             stored = {row["eventID"]: row["recordSha256"] for row in found}
             conflicting = {eid: digest for eid, digest in stored.items() if digest not in (None, kept[eid].sha256)}
             existing = {row["eventID"]: list(row["incidents"] or []) for row in found if row["eventID"] not in conflicting}
+            retag = [{"eventID": eid, "incident": incident} for eid, incidents in existing.items() if incident not in incidents]
             rows: dict[str, list[dict[str, Any]]] = {}
             loaded = 0
             for event_id, event in produced.items():
@@ -335,8 +336,12 @@ class Ingest:
                     if event_rows_:
                         rows.setdefault(name, []).extend(event_rows_)
                 loaded += 1
+            # A stored event newly tagged with this incident counts in this incident's tallies (the same record: its
+            # fingerprint matched), never again in the whole store's.
+            rows.setdefault("merge_tallies", []).extend(
+                t for r in retag if r["eventID"] in produced for t in produced[r["eventID"]]["merge_tallies"] if t["incident"] is not None
+            )
             self.writer.write_rows_in(run, reduce_batch(rows))
-            retag = [{"eventID": eid, "incident": incident} for eid, incidents in existing.items() if incident not in incidents]
             self.writer.write_rows_in(run, {"add_incident_to_events": retag}, order=("add_incident_to_events",))
             return existing, loaded, conflicting
 

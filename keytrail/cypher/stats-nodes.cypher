@@ -26,6 +26,8 @@ MATCH (n:Resource) RETURN count(n) AS count
 UNION ALL
 MATCH (n:SourceIP) RETURN count(n) AS count
 UNION ALL
+MATCH (n:Tally) RETURN count(n) AS count
+UNION ALL
 MATCH (n:UserAgent) RETURN count(n) AS count
 UNION ALL
 MATCH (n:WriteLock) RETURN count(n) AS count

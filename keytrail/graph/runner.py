@@ -21,8 +21,8 @@ def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None)
     return rows
 
 
-#: Records of the loads themselves, not evidence: a repeated load adds a LoadRun and nothing else.
-BOOKKEEPING_LABELS = frozenset({"LoadRun", "Incident", "LoadedObject", "WriteLock"})
+#: Records of the loads themselves and counts of the evidence, not evidence: a repeated load adds a LoadRun and nothing else.
+BOOKKEEPING_LABELS = frozenset({"LoadRun", "Incident", "LoadedObject", "WriteLock", "Tally"})
 BOOKKEEPING_TYPES = frozenset({"FOR_INCIDENT"})
 
 
@@ -51,9 +51,22 @@ def store_stats(backend: Backend) -> dict[str, Any]:
     }
 
 
+def tallies_complete(backend: Backend) -> bool:
+    """Whether the store's ``Tally`` nodes count every stored event once (``tallies-complete``).
+
+    A store loaded by a keytrail that kept no tallies, or written to by something else, fails this check: what
+    would count from tallies reads the events instead, so that no count is ever short.
+    """
+    [row] = run_query(backend, "tallies-complete")
+    return int(row["events"]) == int(row["tallied"])
+
+
 def store_incidents(backend: Backend) -> list[dict[str, Any]]:
-    """The rows of the ``incidents`` query: one pass over the events however many incidents there are."""
-    return run_query(backend, "incidents")
+    """Each incident's events, time span and loads: from the tallies when they count every event, else one pass over the events."""
+    if not tallies_complete(backend):
+        return run_query(backend, "incidents")
+    # FalkorDB returns a sum as a float.
+    return [row | {"events": int(row["events"])} for row in run_query(backend, "incidents-tallied")]
 
 
 #: The branches of stats-nodes and stats-relationships: a bare count of one label or type.

@@ -27,6 +27,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "LoadRun": "runId",
     "LoadedObject": "uri",
     "WriteLock": "name",
+    "Tally": "id",
 }
 
 #: Relationships recorded once per event: who made it, with which key, what it called.

@@ -11,13 +11,14 @@ described in :mod:`keytrail.model.identity`.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from keytrail.graph.effects import EFFECT_QUERY, relationship_type
 from keytrail.model.fingerprint import Kept, keep
-from keytrail.model.identity import key_kind, principal_of_identity, session_issuer, valid_key
+from keytrail.model.identity import key_kind, made_by_aws, principal_of_identity, session_issuer, valid_key
 from keytrail.model.secrets import redact_tokens
 from keytrail.model.time import event_time_of, normalise_time
 from keytrail.rules import interpret
@@ -41,6 +42,7 @@ WRITE_ORDER: tuple[str, ...] = (
     "merge_effects_on_principals",
     "merge_effects_on_login_profiles",
     "merge_effects_on_resources",
+    "merge_tallies",
 )
 
 
@@ -164,6 +166,17 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
         }
     )
 
+    aws = made_by_aws(props.get("userType"), props.get("invokedBy"), props.get("sourceIPAddress")) is not None or (actor or {}).get("type") == "AWSService"
+    call = {
+        "credential": key,
+        "principal": actor["id"] if actor else None,
+        "action": action,
+        "succeeded": succeeded,
+        "userAgent": props.get("userAgent"),
+        "madeByAws": aws,
+    }
+    rows["merge_tallies"] += [tally_row(scope, call, event_time) for scope in (None, incident)]
+
     principals = rows["merge_principals"]
     if actor is not None:
         principals.append(_clean(actor))
@@ -263,6 +276,31 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
+def tally_row(incident: str | None, call: dict[str, Any], event_time: str) -> dict[str, Any]:
+    """One event's row for ``merge_tallies``: a count of 1 for its call under ``incident`` (``None``: the whole store).
+
+    A ``Tally`` counts the calls with the same fields (``call``: credential, principal, action, succeeded, userAgent,
+    madeByAws) under one incident, so that ``findings`` and ``stats`` count without reading every event.
+    """
+    scope = {"incident": incident, **call}
+    digest = hashlib.sha256(json.dumps(list(scope.values()), ensure_ascii=False).encode()).hexdigest()[:32]
+    return {"id": digest, **scope, "count": 1, "firstEvent": event_time, "lastEvent": event_time}
+
+
+def aggregate_tallies(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One ``merge_tallies`` row per tally for the batch: counts summed, the first and last event times kept."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        agg = grouped.get(row["id"])
+        if agg is None:
+            grouped[row["id"]] = dict(row)
+            continue
+        agg["count"] += row["count"]
+        agg["firstEvent"] = min(agg["firstEvent"], row["firstEvent"])
+        agg["lastEvent"] = max(agg["lastEvent"], row["lastEvent"])
+    return list(grouped.values())
+
+
 #: How many eventIDs a USED or ATTEMPTED edge keeps as samples.
 USAGE_SAMPLES = 10
 
@@ -298,13 +336,14 @@ def _combine_nodes(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]
 def reduce_batch(rows_by_query: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Collapse a batch's rows so the store's result does not depend on row order.
 
-    Key usage is summed per (key, action, outcome); ownership and session facts keep
+    Key usage is summed per (key, action, outcome), tallies per tally; ownership and session facts keep
     their earliest evidence (time, then eventID);
     node rows are combined per node. Backends apply the rows of one
     ``UNWIND`` in different orders, so these choices are made here, once.
     """
     reduced = dict(rows_by_query)
     reduced["merge_key_usage"] = aggregate_key_usage(rows_by_query.get("merge_key_usage", []))
+    reduced["merge_tallies"] = aggregate_tallies(rows_by_query.get("merge_tallies", []))
     for name, key in _NODE_ROWS.items():
         reduced[name] = _combine_nodes(rows_by_query.get(name, []), key)
     for name in EFFECT_QUERY.values():

@@ -166,3 +166,23 @@ def session_issuer(identity: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is not None and issuer.get("principalId"):
         row["principalId"] = issuer["principalId"]
     return {k: v for k, v in row.items() if v is not None} if row is not None else None
+
+
+def made_by_aws(user_type: Any, invoked_by: Any, address: Any) -> str | None:
+    """Why a call is AWS acting for a principal rather than the principal itself, or ``None``.
+
+    A service calling on a principal's behalf names itself in ``userIdentity.invokedBy``; forward-access
+    sessions and AWS's internal calls carry the service's host name or ``AWS Internal`` as the source address.
+    The principal's own call that set it off (e.g. ``CreateStack``) is the finding, not these. The arguments
+    are the stored Event's ``userType``, ``invokedBy`` and ``sourceIPAddress``.
+    """
+    if user_type == "AWSService":
+        return "made by an AWS service"
+    if invoked_by:
+        return f"made by {invoked_by} on the caller's behalf"
+    text = str(address or "")
+    if text == "AWS Internal":
+        return "made by AWS (source address AWS Internal)"
+    if text.endswith(".amazonaws.com"):
+        return f"made through {text} on the caller's behalf"
+    return None

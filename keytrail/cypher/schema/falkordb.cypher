@@ -16,6 +16,7 @@ CREATE INDEX FOR (n:Incident) ON (n.name);
 CREATE INDEX FOR (n:LoadRun) ON (n.runId);
 CREATE INDEX FOR (n:LoadedObject) ON (n.uri);
 CREATE INDEX FOR (n:WriteLock) ON (n.name);
+CREATE INDEX FOR (n:Tally) ON (n.id);
 CREATE INDEX FOR (n:Event) ON (n.eventTime);
 CREATE INDEX FOR (n:Event) ON (n.eventName);
 CREATE INDEX FOR (n:Event) ON (n.sharedEventID);

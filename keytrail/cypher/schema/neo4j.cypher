@@ -14,6 +14,7 @@ CREATE CONSTRAINT incident_name_unique IF NOT EXISTS FOR (n:Incident) REQUIRE n.
 CREATE CONSTRAINT load_run_run_id_unique IF NOT EXISTS FOR (n:LoadRun) REQUIRE n.runId IS UNIQUE;
 CREATE CONSTRAINT loaded_object_uri_unique IF NOT EXISTS FOR (n:LoadedObject) REQUIRE n.uri IS UNIQUE;
 CREATE CONSTRAINT write_lock_name_unique IF NOT EXISTS FOR (n:WriteLock) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT tally_id_unique IF NOT EXISTS FOR (n:Tally) REQUIRE n.id IS UNIQUE;
 CREATE INDEX event_event_time IF NOT EXISTS FOR (n:Event) ON (n.eventTime);
 CREATE INDEX event_event_name IF NOT EXISTS FOR (n:Event) ON (n.eventName);
 CREATE INDEX event_shared_event_id IF NOT EXISTS FOR (n:Event) ON (n.sharedEventID);

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from keytrail.graph.transform import aggregate_key_usage, event_rows
+import pytest
+
+from keytrail.graph.transform import aggregate_key_usage, aggregate_tallies, event_rows
 from keytrail.model.identity import principal_of_identity
 from keytrail.model.time import parse_aws_time
 from keytrail.rules.generic import generic_verb
@@ -216,3 +218,51 @@ def test_partition_comes_from_the_arn_or_the_region() -> None:
     assert gov is not None and gov["id"] == "arn:aws-us-gov:sts::1:assumed-role/r/s"
     pathed = principal_of_identity({"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops/team/alice", "accountId": "1", "userName": "alice"})
     assert pathed is not None and (pathed["id"], pathed["path"]) == ("arn:aws:iam::1:user/alice", "/ops/team/")
+
+
+def test_every_event_is_tallied_once_for_the_store_and_once_for_its_incident() -> None:
+    out = rows(rec("ListUsers"))
+    store, case = out["merge_tallies"]
+    assert (store["incident"], case["incident"]) == (None, "case") and store["id"] != case["id"]
+    fields = ("credential", "principal", "action", "succeeded", "userAgent", "madeByAws", "count", "firstEvent", "lastEvent")
+    assert [case[f] for f in fields] == [
+        "AKIAALICE00000000001",
+        "arn:aws:iam::111122223333:user/alice",
+        "iam:ListUsers",
+        True,
+        "aws-cli/2",
+        False,
+        1,
+        "2026-01-07T02:25:18Z",
+        "2026-01-07T02:25:18Z",
+    ]
+    # The same call gives the same tally: the id depends on the fields, not on the event.
+    again = rows(rec("ListUsers", eventID="another", eventTime="2026-01-08T00:00:00Z"))["merge_tallies"]
+    assert [t["id"] for t in again] == [store["id"], case["id"]]
+    failed = rows(rec("ListUsers", errorCode="AccessDenied"))["merge_tallies"][1]
+    assert failed["succeeded"] is False and failed["id"] != case["id"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "aws"),
+    [
+        ({"userIdentity": ALICE | {"invokedBy": "cloudformation.amazonaws.com"}}, True),
+        ({"userIdentity": ALICE | {"invokedBy": ""}}, False),
+        ({"sourceIPAddress": "AWS Internal"}, True),
+        ({"sourceIPAddress": "lambda.amazonaws.com"}, True),
+        ({"userIdentity": {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}}, True),
+        ({"sourceIPAddress": "198.51.100.1"}, False),
+    ],
+)
+def test_a_tally_says_whether_aws_made_the_call(changes: dict[str, Any], aws: bool) -> None:
+    assert {t["madeByAws"] for t in rows(rec("ListUsers", **changes))["merge_tallies"]} == {aws}
+
+
+def test_a_batch_sums_its_tallies_whatever_the_order() -> None:
+    times = ["2026-01-07T03:00:00Z", "2026-01-07T01:00:00Z", "2026-01-07T02:00:00Z"]
+    made = [rows(rec("ListUsers", eventID=f"e{i}", eventTime=t))["merge_tallies"] for i, t in enumerate(times)]
+    flat = [t for pair in made for t in pair]
+    for order in (flat, flat[::-1]):
+        reduced = {t["incident"]: t for t in aggregate_tallies(order)}
+        assert set(reduced) == {None, "case"}
+        assert all((t["count"], t["firstEvent"], t["lastEvent"]) == (3, min(times), max(times)) for t in reduced.values())
