@@ -3,7 +3,8 @@
 Usage:
     python bench/statements.py blast-radius KEY      # on the embedded store in $KEYTRAIL_HOME
     python bench/statements.py stats --neo4j bolt://127.0.0.1:7687
-    python bench/statements.py findings
+    python bench/statements.py findings              # as `keytrail findings` builds it (counted in the store)
+    python bench/statements.py findings --events     # every finding read and judged (`keytrail findings --events`)
 
 It opens the store as a command does, builds the command's report in this process (no rendering),
 and times each statement the backend runs, naming it by the ``.cypher`` file it came from. It prints
@@ -23,7 +24,7 @@ from keytrail.cli.settings import make_settings, open_store
 from keytrail.graph.queries import _load_all
 from keytrail.graph.runner import store_stats
 from keytrail.report.blast_radius import build_blast_radius
-from keytrail.report.findings import build_findings
+from keytrail.report.findings import build_findings_report
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("key", nargs="?", help="the access key (blast-radius)")
     parser.add_argument("--incident", "-i", default=None)
     parser.add_argument("--neo4j", default=os.environ.get("NEO4J_URI"), help="Neo4j Bolt URI (default: $NEO4J_URI; else the embedded store)")
+    parser.add_argument("--events", action="store_true", help="findings: read every finding (keytrail findings --events)")
     parser.add_argument("--top", type=int, default=12, help="how many of the slowest statements to print")
     args = parser.parse_args()
     if args.command == "blast-radius" and not args.key:
@@ -56,7 +58,8 @@ def main() -> None:
         elif args.command == "stats":
             store_stats(backend)
         else:
-            print(f"{len(build_findings(backend, args.incident, None)):,} findings")
+            report = build_findings_report(backend, args.incident, events=args.events)
+            print(f"{report.total:,} findings of {len(report.groups):,} credentials, {len(report.findings or []):,} listed")
         total = time.perf_counter() - began
     print(f"{'seconds':>8} {'rows':>9}  statement")
     for seconds, name, rows in sorted(timed, reverse=True)[: args.top]:

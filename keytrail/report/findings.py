@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 
 from keytrail.graph.backends import Backend
-from keytrail.graph.runner import run_query
-from keytrail.report.attack import AttackMapping, load_mapping, tactic_rank
-from keytrail.report.model import Finding, FindingGroup
+from keytrail.graph.runner import run_query, tallies_complete
+from keytrail.model import identity
+from keytrail.report.attack import AttackLabel, AttackMapping, load_mapping, tactic_rank
+from keytrail.report.model import LISTED_AT_MOST, Finding, FindingGroup, FindingsReport
 from keytrail.rules import policy
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -46,22 +47,8 @@ def attack_tool(agent: Any) -> str | None:
 
 
 def made_by_aws(row: dict[str, Any]) -> str | None:
-    """Why a call is AWS acting for a principal rather than the principal itself, or ``None``.
-
-    A service calling on a principal's behalf names itself in ``userIdentity.invokedBy``; forward-access
-    sessions and AWS's internal calls carry the service's host name or ``AWS Internal`` as the source address.
-    The principal's own call that set it off (e.g. ``CreateStack``) is the finding, not these.
-    """
-    if row.get("userType") == "AWSService":
-        return "made by an AWS service"
-    if row.get("invokedBy"):
-        return f"made by {row['invokedBy']} on the caller's behalf"
-    address = str(row.get("sourceIPAddress") or "")
-    if address == "AWS Internal":
-        return "made by AWS (source address AWS Internal)"
-    if address.endswith(".amazonaws.com"):
-        return f"made through {address} on the caller's behalf"
-    return None
+    """:func:`keytrail.model.identity.made_by_aws` of an event row (``userType``, ``invokedBy``, ``sourceIPAddress``)."""
+    return identity.made_by_aws(row.get("userType"), row.get("invokedBy"), row.get("sourceIPAddress"))
 
 
 def parse_json_text(text: Any) -> dict[str, Any]:
@@ -204,39 +191,136 @@ def label_events(rows: Iterable[dict[str, Any]], mapping: AttackMapping | None =
     return sorted(found, key=lambda f: (f.time, f.eventID))
 
 
-def build_findings(backend: Backend, incident: str | None = None, category: str | None = None) -> list[Finding]:
+def _scope_actions(mapping: AttackMapping, category: str | None) -> list[str]:
+    """The mapped actions, or those with ``category`` among their tactics."""
+    return [a for a in mapping.actions if category is None or category in (mapping.label(a) or _NO_LABEL).tactics]
+
+
+_NO_LABEL = AttackLabel((), "", "")
+
+
+def build_findings(backend: Backend, incident: str | None = None, category: str | None = None, credential: str | None = None) -> list[Finding]:
     """Findings across the store (or one incident): every mapped call, AWS services' own calls excluded.
 
     Args:
         backend: The store.
         incident: Only events loaded under this incident; ``None`` for all.
         category: Keep findings that carry this tactic (primary or not); ``None`` for all.
+        credential: Only the findings of this access key, or of this principal's calls made without a key
+            (a group of :func:`group_by_credential`); ``None`` for all.
 
     Returns:
         Finding objects in time order.
     """
     mapping = load_mapping()
-    rows = run_query(backend, "findings", {"actions": mapping.actions, "incident": incident})
-    found = label_events(rows, mapping)
-    if category:
-        found = [f for f in found if category in f.tactics]
-    return found
+    params = {"actions": _scope_actions(mapping, category), "incident": incident}
+    if credential is None:
+        rows = run_query(backend, "findings", params)
+    else:
+        # A group is named by its access key, or by its principal when its calls were made without one.
+        query = "credential-findings" if identity.valid_key(credential) else "principal-findings"
+        rows = run_query(backend, query, params | {"credential": credential})
+    return label_events(rows, mapping)
+
+
+def summarise_findings(backend: Backend, incident: str | None = None, category: str | None = None, *, tallies: bool | None = None) -> list[FindingGroup]:
+    """The groups of :func:`group_by_credential` over :func:`build_findings`, counted in the store.
+
+    The calls of most actions are counted in the store by the rules of :func:`make_finding`: from the
+    ``Tally`` nodes when they count every event (:func:`keytrail.graph.runner.tallies_complete`; ``tallies``
+    forces the choice), else by ``findings-summary`` over every Event. Only the calls whose request decides
+    (:func:`keytrail.rules.policy.puts_a_policy`: AWS's quarantine of an exposed key is not a finding) are
+    read one by one and judged here.
+    """
+    mapping = load_mapping()
+    actions = _scope_actions(mapping, category)
+    judged = [a for a in actions if policy.puts_a_policy(a.partition(":")[2])]
+    counted = [a for a in actions if not policy.puts_a_policy(a.partition(":")[2])]
+    tally = _Tally()
+    if tallies if tallies is not None else tallies_complete(backend):
+        routine = [a for a in counted if a in ROUTINE_ACTIONS]
+        plain = [a for a in counted if a not in ROUTINE_ACTIONS]
+        rows = run_query(backend, "findings-tallies", {"actions": plain, "incident": incident, "byAgent": False})
+        rows += run_query(backend, "findings-tallies", {"actions": routine, "incident": incident, "byAgent": True})
+        for row in rows:
+            label = mapping.label(row["action"])
+            # A routine action is a finding only with a reason; in `findings` that can only be an attack tool's agent.
+            if label is not None and (row["action"] not in ROUTINE_ACTIONS or attack_tool(row["userAgent"])):
+                tally.add(row["credential"], row["principal"], label.category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
+    else:
+        params = {"actions": counted, "incident": incident, "routine": sorted(ROUTINE_ACTIONS & set(counted)), "tools": list(ATTACK_TOOL_AGENTS)}
+        for row in run_query(backend, "findings-summary", params):
+            label = mapping.label(row["action"])
+            if label is not None:
+                tally.add(row["credential"], row["principal"], label.category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
+    if judged:
+        for finding in label_events(run_query(backend, "findings", {"actions": judged, "incident": incident}), mapping):
+            tally.add(finding.credential, finding.principal, finding.category, 1, not finding.succeeded, finding.time, finding.time)
+    return tally.groups()
+
+
+class _Tally:
+    """Findings counted into groups, one per credential (or principal, for calls without a key)."""
+
+    def __init__(self) -> None:
+        self._groups: dict[str, FindingGroup] = {}
+
+    def add(self, credential: str | None, principal: str | None, category: str, count: int, failed: bool, first: str, last: str) -> None:
+        who = credential or principal or "unknown"
+        group = self._groups.get(who)
+        if group is None:
+            group = self._groups[who] = FindingGroup(credential, principal, first, last, {}, 0, 0)
+        # The group's principal is the one of its earliest finding (a known one before none, then the smaller id),
+        # whatever order the findings or their counts arrive in.
+        if (first, principal is None, principal or "") < (group.first, group.principal is None, group.principal or ""):
+            group.principal = principal
+        group.first = min(group.first, first)
+        group.last = max(group.last, last)
+        # int(): FalkorDB returns a sum as a float.
+        group.tactics[category] = group.tactics.get(category, 0) + int(count)
+        group.failed += int(count) if failed else 0
+
+    def groups(self) -> list[FindingGroup]:
+        """The groups, busiest in non-discovery tactics first."""
+        for group in self._groups.values():
+            group.tactics = dict(sorted(group.tactics.items(), key=lambda item: tactic_rank(item[0])))
+            group.findings = sum(group.tactics.values())
+        return sorted(
+            self._groups.values(),
+            key=lambda g: (-sum(n for t, n in g.tactics.items() if t != "discovery"), -g.findings, str(g.credential or g.principal)),
+        )
 
 
 def group_by_credential(found: Iterable[Finding]) -> list[FindingGroup]:
     """Findings per credential (or per principal for calls without a key), busiest in non-discovery tactics first."""
-    groups: dict[str, FindingGroup] = {}
+    tally = _Tally()
     for finding in found:
-        who = finding.credential or finding.principal or "unknown"
-        group = groups.setdefault(who, FindingGroup(finding.credential, finding.principal, finding.time, finding.time, {}, 0, 0))
-        group.first = min(group.first, finding.time)
-        group.last = max(group.last, finding.time)
-        group.tactics[finding.category] = group.tactics.get(finding.category, 0) + 1
-        group.failed += not finding.succeeded
-    for group in groups.values():
-        group.tactics = dict(sorted(group.tactics.items(), key=lambda item: tactic_rank(item[0])))
-        group.findings = sum(group.tactics.values())
-    return sorted(
-        groups.values(),
-        key=lambda g: (-sum(n for t, n in g.tactics.items() if t != "discovery"), -g.findings, str(g.credential or g.principal)),
+        tally.add(finding.credential, finding.principal, finding.category, 1, not finding.succeeded, finding.time, finding.time)
+    return tally.groups()
+
+
+def build_findings_report(
+    backend: Backend, incident: str | None = None, category: str | None = None, credential: str | None = None, *, events: bool = False
+) -> FindingsReport:
+    """``keytrail findings``: the groups, and the findings listed when asked or few.
+
+    With ``credential``, that credential's findings and its one group. Otherwise the groups are counted in the
+    store (:func:`summarise_findings`) and the findings are read only with ``events`` or when there are at
+    most :data:`~keytrail.report.model.LISTED_AT_MOST`: a million-event store holds hundreds of thousands.
+    """
+    if credential is not None or events:
+        found: list[Finding] | None = build_findings(backend, incident, category, credential)
+        groups = group_by_credential(found or [])
+    else:
+        groups = summarise_findings(backend, incident, category)
+        many = sum(g.findings for g in groups) > LISTED_AT_MOST
+        found = None if many else build_findings(backend, incident, category)
+    return FindingsReport(
+        incident=incident,
+        category=category,
+        credential=credential,
+        total=sum(g.findings for g in groups),
+        failed=sum(g.failed for g in groups),
+        groups=groups,
+        findings=found,
     )

@@ -187,6 +187,27 @@ class FindingGroup:
 
 
 @dataclass(slots=True)
+class FindingsReport:
+    """``keytrail findings``: the findings of a store (or an incident), per credential, and the findings listed.
+
+    ``findings`` is ``None`` when they were counted but not listed: more than :data:`LISTED_AT_MOST` and
+    neither ``--events`` nor ``--credential`` asked for them.
+    """
+
+    incident: str | None
+    category: str | None
+    credential: str | None
+    total: int
+    failed: int
+    groups: list[FindingGroup] = field(metadata={"json": "credentials"})
+    findings: list[Finding] | None
+
+
+#: ``keytrail findings`` lists the findings themselves up to this many unless asked (``--events``, ``--credential``).
+LISTED_AT_MOST = 200
+
+
+@dataclass(slots=True)
 class Sleeper:
     kind: str | None
     id: str

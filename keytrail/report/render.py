@@ -12,13 +12,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from keytrail.report.attack import tactic_rank
 from keytrail.report.literal import literal_console, markdown_text, visible
-from keytrail.report.model import BlastRadius, ContainmentAction, DoorEntry, Finding, FindingGroup
+from keytrail.report.model import LISTED_AT_MOST, BlastRadius, ContainmentAction, DoorEntry, FindingsReport
 
 #: A table cell: one text, or several shown one per line.
 Cell = str | tuple[str, ...]
@@ -208,8 +209,19 @@ def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iter
         )
 
 
-def findings_sections(findings: Sequence[Finding], groups: Sequence[FindingGroup]) -> Iterator[Section]:
-    """The tables of ``keytrail findings``: who to start from, then the findings by tactic."""
+def findings_header(report: FindingsReport) -> list[str]:
+    """The lines above the tables of ``keytrail findings``."""
+    scope = f"incident {report.incident}" if report.incident else "the whole store"
+    title = f"Findings in {scope}" + (f", tactic {report.category}" if report.category else "")
+    title += f", credential {report.credential}" if report.credential else ""
+    lines = [title, f"{report.total:,} findings ({report.failed:,} failed), {len(report.groups):,} credentials"]
+    if report.findings is None:
+        lines.append(f"More than {LISTED_AT_MOST} findings: counted, not listed. --credential ID lists one credential's, --events all.")
+    return lines
+
+
+def findings_sections(report: FindingsReport) -> Iterator[Section]:
+    """The tables of ``keytrail findings``: who to start from, then the findings by tactic (when listed)."""
     yield Section(
         "Credentials to start from",
         ("credential", "principal", "findings", "failed", "tactics", "first", "last"),
@@ -217,16 +229,17 @@ def findings_sections(findings: Sequence[Finding], groups: Sequence[FindingGroup
             (
                 _s(g.credential),
                 _s(g.principal),
-                str(g.findings),
-                str(g.failed),
-                ", ".join(f"{t} {n}" for t, n in g.tactics.items()),
+                f"{g.findings:,}",
+                f"{g.failed:,}",
+                ", ".join(f"{t} {n:,}" for t, n in g.tactics.items()),
                 g.first,
                 g.last,
             )
-            for g in groups
+            for g in report.groups
         ],
         "Grouped by the credential that made them (by principal for calls without a key); most non-discovery findings first.",
     )
+    findings = report.findings or []
     for tactic in sorted({f.category for f in findings}, key=tactic_rank):
         rows = [f for f in findings if f.category == tactic]
         yield Section(
@@ -258,14 +271,68 @@ def _terminal_cell(cell: Cell) -> Text:
     return Text("\n".join(visible(part) for part in (cell if isinstance(cell, tuple) else (cell,))))
 
 
+#: A section with more rows than this is printed as plain aligned text, not a rich table: rich lays out a
+#: table cell by cell, 2 s for the 11,000 lines of a key with 1,600 calls (bench/commands.py, 1M events).
+PLAIN_TABLE_ROWS = 200
+
+_GAP = "  "
+
+
+def _fit(natural: list[int], room: int) -> list[int]:
+    """Column widths within ``room``: the widest columns are cut to one cap, found by bisection (never below 8)."""
+    if sum(natural) <= room:
+        return natural
+    low, high = 8, max(natural)
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(w, cap) for w in natural) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return [min(w, low) for w in natural]
+
+
+def _cells(text: str) -> int:
+    """Terminal cells ``text`` takes; printable ASCII (all that :func:`visible` leaves of control characters) one each."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def plain_table(section: Section, width: int) -> list[str]:
+    """A section as lines of aligned text within ``width`` columns, long cells folded; every cell shown literally."""
+    cells = [[[visible(part) for part in (cell if isinstance(cell, tuple) else (cell,))] for cell in row] for row in section.rows]
+    natural = [max([_cells(name)] + [_cells(line) for row in cells for line in row[i]]) for i, name in enumerate(section.columns)]
+    widths = _fit(natural, max(width - len(_GAP) * (len(natural) - 1), 8 * len(natural)))
+
+    def lines_of(row: Sequence[list[str]]) -> list[str]:
+        folded = [[piece for line in cell for piece in (chop_cells(line, w) if _cells(line) > w else [line])] for cell, w in zip(row, widths, strict=True)]
+        height = max(len(f) for f in folded)
+        return [
+            _GAP.join(f[i] + " " * (w - _cells(f[i])) if i < len(f) else " " * w for f, w in zip(folded, widths, strict=True)).rstrip() for i in range(height)
+        ]
+
+    out = lines_of([[name] for name in section.columns])
+    out.append(_GAP.join("-" * w for w in widths))
+    for row in cells:
+        out += lines_of(row)
+    return out
+
+
 def print_sections(console: Console, header: Sequence[str], sections: Iterator[Section]) -> None:
-    """Render sections as rich tables; log text in them is shown literally (``Text``, escapes for control characters)."""
+    """Render sections as rich tables, long ones as plain aligned text (:func:`plain_table`); log text in them is
+    shown literally (``Text``, escapes for control characters)."""
     for index, line in enumerate(header):
         console.print(Text(visible(line), style="bold" if index == 0 else ""))
     for section in sections:
         console.print()
         if not section.rows:
             console.print(Text.assemble((section.title, "bold"), f": {section.empty}"))
+            continue
+        if len(section.rows) > PLAIN_TABLE_ROWS:
+            console.print(Text(section.title, style="bold"))
+            # Every cell went through visible(): the lines go to the console's file as they are, without rich's layout.
+            console.file.write("\n".join(plain_table(section, console.width)) + "\n")
+            if section.note:
+                console.print(Text(section.note))
             continue
         title = Text(section.title, style="bold")
         table = Table(title=title, title_justify="left", caption=Text(section.note) if section.note else None, caption_justify="left")

@@ -85,17 +85,22 @@ def is_admin_policy_arn(arn: Any) -> bool:
 QUARANTINE_POLICY_PREFIXES = ("AWSCompromisedKeyQuarantine", "AWSExposedCredentialPolicy_DO_NOT_REMOVE")
 
 
+def puts_a_policy(event_name: str) -> bool:
+    """Whether a call of this name (``Attach*Policy``, ``Put*Policy``) may be AWS putting a quarantine policy on a principal."""
+    return event_name.startswith(("Attach", "Put")) and event_name.endswith("Policy")
+
+
 def quarantine_policy(event_name: str, params: dict[str, Any]) -> str | None:
     """The quarantine policy an ``Attach*Policy``/``Put*Policy`` call puts on a principal, or ``None``.
 
     Such a call is AWS detecting the leak (the anchor of a timeline), never an attacker's change.
     """
-    if event_name.startswith("Attach") and event_name.endswith("Policy"):
+    if not puts_a_policy(event_name):
+        return None
+    if event_name.startswith("Attach"):
         arn = params.get("policyArn")
         name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) else ""
-    elif event_name.startswith("Put") and event_name.endswith("Policy"):
+    else:
         found = params.get("policyName")
         name = found if isinstance(found, str) else ""
-    else:
-        return None
     return name if name.startswith(QUARANTINE_POLICY_PREFIXES) else None

@@ -15,6 +15,7 @@ from keytrail.graph.queries import analysis_queries
 from keytrail.graph.runner import reset_store, run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
+from keytrail.report.findings import ATTACK_TOOL_AGENTS, ROUTINE_ACTIONS
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
 from keytrail.sample.doors import DOOR_INCIDENTS, BackdoorRoleFacts, InstanceProfileFacts
 from keytrail.sample.layout import write_jsonl
@@ -75,6 +76,10 @@ def _values() -> dict[str, list[Any]]:
         ],
         "actions": [sorted(mapping["events"]), ["iam:CreateAccessKey"]],
         "keys": [leaked],
+        "credential": [*leaked[:2], "arn:aws:iam::444455556666:user/support-audit", "AKIANOTINTHESTORE000"],
+        "routine": [sorted(ROUTINE_ACTIONS)],
+        "tools": [list(ATTACK_TOOL_AGENTS)],
+        "byAgent": [False, True],
         "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan", routine.user_arn]],
         "shared": [[], shared],
         "events": [acting],

@@ -315,7 +315,7 @@ def test_cli_json_markdown_and_terminal(cli_args: tuple[list[str], dict[str, str
     assert result.exit_code == 0 and "Findings" in result.stdout and "Timeline" not in result.stdout
     result = CliRunner().invoke(app, [*args, "findings", "--incident", "cli", "--category", "impact", "--json"], env=env)
     assert result.exit_code == 0
-    impact = json.loads(result.stdout)
+    impact = json.loads(result.stdout)["findings"]
     assert impact and all("impact" in f["tactics"] for f in impact)
     result = CliRunner().invoke(app, [*args, "findings", "--incident", "cli"], env=env)
     assert result.exit_code == 0 and WORKSHOP.facts.active_key.access_key_id in result.stdout

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from keytrail.report.literal import markdown_text, visible
-from keytrail.report.render import Section, markdown, print_sections
+from keytrail.report.render import PLAIN_TABLE_ROWS, Section, markdown, plain_table, print_sections
 
 HOSTILE = [
     "x[/bold]y",
@@ -56,3 +57,40 @@ def test_sections_render_hostile_text_literally(text: str) -> None:
     rows = [line for line in md.splitlines() if line.startswith("| ")]
     # The header row and one data row: a | or a newline in the text never makes another cell or row.
     assert len(rows) == 2 and all(row.count(" | ") == 1 for row in rows)
+
+
+def _screen(section: Section, width: int) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=width, markup=False, emoji=False, highlight=False, force_terminal=True, color_system=None)
+    print_sections(console, ["header"], iter([section]))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_long_section_is_plain_text_and_just_as_literal(text: str) -> None:
+    rows: list[tuple[str | tuple[str, ...], ...]] = [(f"row {i}", "plain") for i in range(PLAIN_TABLE_ROWS)]
+    rows.append(("last", (text, "second")))
+    screen = _screen(Section("Timeline", ("name", "value"), rows, "a note"), 120)
+    assert "┃" not in screen and "━" not in screen, "more rows than PLAIN_TABLE_ROWS: no rich table"
+    assert "\x1b]8;;" not in screen and "\x1b[2J" not in screen and "\u202e" not in screen and "\x00" not in screen and "\x9b" not in screen
+    # Every character of the text reaches the screen, escaped where it acts, folded at the column's width.
+    lines = screen.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("last"))
+    column = lines[start].index(visible(text)[:10])
+    folded = "".join(line[column:].rstrip() if len(line) > column else "" for line in lines[start:] if line.strip() not in ("a note",))
+    assert folded.replace(" ", "") == (visible(text) + "second").replace(" ", "")
+    assert max(len(line) for line in lines) <= 120
+
+
+def test_a_plain_table_fits_its_width_and_counts_wide_characters() -> None:
+    wide = "漢字" * 30  # 120 terminal cells
+    section = Section("T", ("a", "b", "c"), [("short", wide, "x" * 300)] * (PLAIN_TABLE_ROWS + 1))
+    lines = plain_table(section, 100)
+    assert all(cell_len(line) <= 100 for line in lines)
+    assert lines[0].split() == ["a", "b", "c"] and set(lines[1].replace(" ", "")) == {"-"}
+    # A row folds into as many lines as its longest cell needs, nothing lost: the header, the rule, then rows alike.
+    per_row = (len(lines) - 2) // (PLAIN_TABLE_ROWS + 1)
+    first_row = lines[2 : 2 + per_row]
+    assert first_row[0].startswith("short") and not any(line.startswith("short") for line in first_row[1:])
+    assert "".join(first_row).count("x") == 300 and "".join(first_row).count("漢字") == 30
+    assert plain_table(Section("T", ("a",), [("z",)]), 100) == ["a", "-", "z"]
