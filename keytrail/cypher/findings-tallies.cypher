@@ -1,17 +1,19 @@
 // Purpose: findings-summary.cypher's counts from the Tally nodes instead of every Event (use it only when
 //          tallies-complete says they count every event): the calls of the given actions per credential,
-//          principal, action and outcome, AWS's calls for a principal left out; with $byAgent also per user agent,
-//          for the routine actions, which the caller keeps only with an attack tool's agent.
+//          principal, primary tactic and outcome, AWS's calls for a principal left out; with $byAgent also per user
+//          agent, for the routine actions, which the caller keeps only with an attack tool's agent.
 // Parameters:
 //   $actions: list<string> — 'service:EventName' keys of the ATT&CK mapping (as Event.action) to count
+//   $categories: map — each of those actions' primary tactic (report/attack.py), which the counts are grouped by
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 //   $byAgent: boolean — count per user agent too (the userAgent column is null otherwise)
-// Returns: credential, principal, action, succeeded, userAgent, findings, firstEvent, lastEvent
+// Returns: credential, principal, category, succeeded, userAgent, findings, firstEvent, lastEvent
 MATCH (t:Tally)
 WHERE t.action IN $actions AND NOT t.madeByAws
   AND (($incident IS NULL AND t.incident IS NULL) OR t.incident = $incident)
-// The agent only where it is asked for: a million-event store has thousands of tallies, and most agents are long.
-WITH t, CASE WHEN $byAgent THEN t.userAgent ELSE null END AS agent
-RETURN t.credential AS credential, t.principal AS principal, t.action AS action, t.succeeded AS succeeded,
+// Grouped by tactic, not action, and by agent only where asked: fewer and shorter rows to send (thousands at a
+// million events), and most agents are long.
+WITH t, $categories[t.action] AS category, CASE WHEN $byAgent THEN t.userAgent ELSE null END AS agent
+RETURN t.credential AS credential, t.principal AS principal, category, t.succeeded AS succeeded,
        agent AS userAgent, sum(t.count) AS findings, min(t.firstEvent) AS firstEvent, max(t.lastEvent) AS lastEvent
-ORDER BY credential, principal, action, succeeded, userAgent
+ORDER BY credential, principal, category, succeeded, userAgent

@@ -238,21 +238,22 @@ def summarise_findings(backend: Backend, incident: str | None = None, category: 
     counted = [a for a in actions if not policy.puts_a_policy(a.partition(":")[2])]
     tally = _Tally()
     if tallies if tallies is not None else tallies_complete(backend):
-        routine = [a for a in counted if a in ROUTINE_ACTIONS]
-        plain = [a for a in counted if a not in ROUTINE_ACTIONS]
-        rows = run_query(backend, "findings-tallies", {"actions": plain, "incident": incident, "byAgent": False})
-        rows += run_query(backend, "findings-tallies", {"actions": routine, "incident": incident, "byAgent": True})
-        for row in rows:
-            label = mapping.label(row["action"])
+        categories = {a: label.category for a in counted if (label := mapping.label(a)) is not None}
+        for by_agent in (False, True):
             # A routine action is a finding only with a reason; in `findings` that can only be an attack tool's agent.
-            if label is not None and (row["action"] not in ROUTINE_ACTIONS or attack_tool(row["userAgent"])):
-                tally.add(row["credential"], row["principal"], label.category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
+            actions = [a for a in counted if (a in ROUTINE_ACTIONS) is by_agent]
+            params = {"actions": actions, "categories": categories, "incident": incident, "byAgent": by_agent}
+            for row in run_query(backend, "findings-tallies", params):
+                if not by_agent or attack_tool(row["userAgent"]):
+                    tally.add(
+                        row["credential"], row["principal"], row["category"], row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"]
+                    )
     else:
         params = {"actions": counted, "incident": incident, "routine": sorted(ROUTINE_ACTIONS & set(counted)), "tools": list(ATTACK_TOOL_AGENTS)}
         for row in run_query(backend, "findings-summary", params):
             label = mapping.label(row["action"])
             if label is not None:
-                tally.add(row["credential"], row["principal"], label.category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
+                tally.add_count(row, label.category)
     if judged:
         for finding in label_events(run_query(backend, "findings", {"actions": judged, "incident": incident}), mapping):
             tally.add(finding.credential, finding.principal, finding.category, 1, not finding.succeeded, finding.time, finding.time)
@@ -279,6 +280,10 @@ class _Tally:
         # int(): FalkorDB returns a sum as a float.
         group.tactics[category] = group.tactics.get(category, 0) + int(count)
         group.failed += int(count) if failed else 0
+
+    def add_count(self, row: dict[str, Any], category: str) -> None:
+        """A row of findings-tallies or findings-summary: calls counted in the store."""
+        self.add(row["credential"], row["principal"], category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
 
     def groups(self) -> list[FindingGroup]:
         """The groups, busiest in non-discovery tactics first."""

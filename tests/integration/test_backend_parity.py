@@ -80,6 +80,7 @@ def _values() -> dict[str, list[Any]]:
         "routine": [sorted(ROUTINE_ACTIONS)],
         "tools": [list(ATTACK_TOOL_AGENTS)],
         "byAgent": [False, True],
+        "categories": [{action: entry["tactics"][0] for action, entry in mapping["events"].items()}],
         "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan", routine.user_arn]],
         "shared": [[], shared],
         "events": [acting],
