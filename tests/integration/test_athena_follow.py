@@ -7,23 +7,88 @@ facts: the role the leaked key created, the session that came through it, the ke
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner, Result
 
 from keytrail.cli.main import app
+from keytrail.graph.backends import Neo4jSettings
 from keytrail.sample.doors import backdoor_role_incident
 
-from .test_cloud_sources import aws, cli, seed_athena  # noqa: F401  (aws and cli are fixtures)
+from .test_cloud_sources import TABLE_COLUMNS, seed_athena
 
-TABLE = "athena://trail.cloudtrail_logs"
-WINDOW = ["--start", "2026-01-07", "--end", "2026-01-07", "--output", "s3://athena-results-keytrail/", "--incident", "slice"]
+TABLE = "athena://slice_trail.cloudtrail_logs"
+WINDOW = ["--start", "2026-01-07", "--end", "2026-01-07", "--output", "s3://athena-results-follow/", "--incident", "slice"]
 
 
-def run(cli: tuple[list[str], dict[str, str]], *words: str) -> Result:  # noqa: F811
+@pytest.fixture(scope="module")
+def aws() -> Iterator[dict[str, str]]:
+    """moto on loopback and the environment that points boto3 at it, with the documentation's CloudTrail table.
+
+    moto's state is the process's, shared with every moto server the tests start: the names are this module's own.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        session = boto3.Session()
+        with contextlib.suppress(Exception):
+            session.client("s3").create_bucket(Bucket="athena-results-follow")
+        glue = session.client("glue")
+        with contextlib.suppress(glue.exceptions.AlreadyExistsException):
+            glue.create_database(DatabaseInput={"Name": "slice_trail"})
+        with contextlib.suppress(glue.exceptions.AlreadyExistsException):
+            glue.create_table(
+                DatabaseName="slice_trail",
+                TableInput={
+                    "Name": "cloudtrail_logs",
+                    "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
+                    "Parameters": {"projection.enabled": "true", "projection.timestamp.type": "date", "projection.timestamp.format": "yyyy/MM/dd"},
+                    "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in TABLE_COLUMNS]},
+                },
+            )
+        yield env
+    server.stop()
+
+
+@pytest.fixture(params=["falkordb", "neo4j"])
+def cli(request: pytest.FixtureRequest, aws: dict[str, str], tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Global options and environment that point the CLI at one store (emptied) and at moto."""
+    if request.param == "falkordb":
+        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
+    else:
+        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
+        args = ["--neo4j", settings.uri]
+        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+    env |= aws
+    result = CliRunner().invoke(app, [*args, "reset", "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    yield args, env
+
+
+def run(cli: tuple[list[str], dict[str, str]], *words: str) -> Result:
     """The command on the store and moto of ``cli``, on a terminal wide enough that no message is wrapped."""
     args, env = cli
     return CliRunner().invoke(app, [*args, *words], env=env | {"COLUMNS": "400"})
@@ -44,7 +109,7 @@ def asked(query_id: str) -> tuple[set[str], set[str]]:
     return {v for v in values if not v.startswith("arn:")}, {v for v in values if v.startswith("arn:")}
 
 
-def test_follow_passes_fetch_the_blast_radius_until_nothing_new(cli: tuple[list[str], dict[str, str]]) -> None:  # noqa: F811
+def test_follow_passes_fetch_the_blast_radius_until_nothing_new(cli: tuple[list[str], dict[str, str]]) -> None:
     incident = backdoor_role_incident()
     facts = incident.facts
     leaked = facts.leaked_key.access_key_id
@@ -85,7 +150,7 @@ def test_follow_passes_fetch_the_blast_radius_until_nothing_new(cli: tuple[list[
     assert facts.further_key.access_key_id in report.stdout and facts.session_key_id in report.stdout
 
 
-def test_follow_says_what_it_derived_and_refuses_what_it_cannot_follow(cli: tuple[list[str], dict[str, str]]) -> None:  # noqa: F811
+def test_follow_says_what_it_derived_and_refuses_what_it_cannot_follow(cli: tuple[list[str], dict[str, str]]) -> None:
     incident = backdoor_role_incident()
     leaked = incident.facts.leaked_key.access_key_id
     endpoint = cli[1]["AWS_ENDPOINT_URL"]
