@@ -213,6 +213,8 @@ def run(events: int, work: Path, *, seed: int = 1, threads: int = 2) -> dict[str
 
 def print_figures(found: dict[str, Any], threads: int) -> None:
     day, gz = found["day_records"], found["gzip_bytes"]
+    load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"machine:  {os.cpu_count()} cores, load average {load} at the end (other work shares them); DuckDB {duckdb.__version__}")
     files = f"{found['files']:,} gzipped files, {gz / 1e6:,.1f} MB"
     print(f"day:      {found['events']:,} events generated ({day:,} records in {files}) in {found['generate_seconds']:.1f} s")
     print(f"          DuckDB ({threads} threads) reads the whole day once in {found['scan_seconds']:.1f} s (count(*): every byte Athena would scan)")
