@@ -207,7 +207,9 @@ def load(
         manifest = ObjectManifest(backend, incident, run_id)
         followed = None
         if follow is not None:
-            followed, options = follow_options(backend, follow, incident, options, targets, quiet=as_json)
+            followed, options = follow_options(backend, follow, incident, options, targets)
+            for line in [] if as_json else followed.lines():
+                err.print(Text(visible(line)))
         try:
             sources = [open_source(target, options, manifest=manifest) for target in targets]
         except SourceError as exc:
@@ -294,9 +296,7 @@ def check_follow(key: str, targets: Sequence[str]) -> None:
         raise SourceError(f"--follow applies to athena targets only (its filters are --key and --principal of the Athena query), not to {others[0]}")
 
 
-def follow_options(
-    backend: Backend, key: str, incident: str, options: SourceOptions, targets: Sequence[str], *, quiet: bool
-) -> tuple[FollowFilters, SourceOptions]:
+def follow_options(backend: Backend, key: str, incident: str, options: SourceOptions, targets: Sequence[str]) -> tuple[FollowFilters, SourceOptions]:
     """The filters ``--follow KEY`` derives from the store, added to the ``--key``/``--principal`` given; exits 2 when KEY is not there."""
     followed = derive_filters(backend, key, incident)
     if not followed.seen:
@@ -310,10 +310,6 @@ def follow_options(
         check_targets(targets, options)
     except SourceError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    if not quiet:
-        err = literal_console(stderr=True)
-        for line in followed.lines():
-            err.print(Text(visible(line)))
     return followed, options
 
 
