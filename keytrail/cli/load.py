@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,14 +21,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from keytrail.cli.follow import FollowFilters, derive_filters
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.cli.signals import exit_status
+from keytrail.graph.backends import Backend
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
 from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
 from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, DEFAULT_MAX_ATTEMPTS, Source, SourceError, SourceOptions, TimeWindow, parse_time
 from keytrail.loaders.records import LoaderItem
-from keytrail.loaders.sources import KINDS, check_targets, open_source
+from keytrail.loaders.sources import KEY_RE, KINDS, check_targets, kind_of, open_source
 from keytrail.report.literal import literal_console, visible
 
 #: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
@@ -121,6 +124,23 @@ def load(
     key: Annotated[
         list[str] | None, typer.Option("--key", help="Only events made with this access key id (Athena, lookup-events; repeat).", rich_help_panel=_CLOUD)
     ] = None,
+    principal: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--principal",
+            help="Only events made by this principal ARN, or by sessions of this role (Athena; repeat). With --key: made by a key or a principal.",
+            rich_help_panel=_ATHENA,
+        ),
+    ] = None,
+    follow: Annotated[
+        str | None,
+        typer.Option(
+            "--follow",
+            metavar="KEY",
+            help="Second pass: add --key/--principal filters for what KEY's blast radius reaches in the store (Athena; docs/cloud-sources.md).",
+            rich_help_panel=_ATHENA,
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Concurrent S3 downloads.", min=1, rich_help_panel=_CLOUD)] = 8,
     margin_days: Annotated[
         float,
@@ -159,6 +179,7 @@ def load(
             org_id=org_id,
             profile=profile,
             keys=tuple(key or ()),
+            principals=tuple(principal or ()),
             event_names=tuple(event_name or ()),
             workgroup=workgroup,
             output=output,
@@ -172,6 +193,8 @@ def load(
             max_attempts=max_attempts,
         )
         check_targets(targets, options)
+        if follow is not None:
+            check_follow(follow, targets)
     except SourceError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
@@ -182,6 +205,11 @@ def load(
     with open_store(settings, on_signal=stop.request) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()
         manifest = ObjectManifest(backend, incident, run_id)
+        followed = None
+        if follow is not None:
+            followed, options = follow_options(backend, follow, incident, options, targets)
+            for line in [] if as_json else followed.lines():
+                err.print(Text(visible(line)))
         try:
             sources = [open_source(target, options, manifest=manifest) for target in targets]
         except SourceError as exc:
@@ -199,7 +227,7 @@ def load(
             summary = ingest.run(_chain(sources), list(targets))
         except SourceError as exc:
             _fail(err, exc)
-    report(summary, as_json=as_json, sources=sources)
+    report(summary, as_json=as_json, sources=sources, followed=followed)
     if summary.stopped_by is not None:
         err.print(
             Text(
@@ -255,13 +283,45 @@ def _tell(sources: Sequence[Source]) -> Callable[[list[str]], None]:
     return told
 
 
-def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[Source] = ()) -> None:
+def check_follow(key: str, targets: Sequence[str]) -> None:
+    """Refuse ``--follow`` for anything but Athena targets, and a value that is not a key id.
+
+    Raises:
+        SourceError: naming what is wrong.
+    """
+    if not KEY_RE.match(key):
+        raise SourceError(f"--follow {key!r} is not an access key id (AKIA… or ASIA…, upper-case letters and digits)")
+    others = [target for target in targets if kind_of(target).name != "athena"]
+    if others:
+        raise SourceError(f"--follow applies to athena targets only (its filters are --key and --principal of the Athena query), not to {others[0]}")
+
+
+def follow_options(backend: Backend, key: str, incident: str, options: SourceOptions, targets: Sequence[str]) -> tuple[FollowFilters, SourceOptions]:
+    """The filters ``--follow KEY`` derives from the store, added to the ``--key``/``--principal`` given; exits 2 when KEY is not there."""
+    followed = derive_filters(backend, key, incident)
+    if not followed.seen:
+        raise typer.BadParameter(
+            f"--follow {key}: the key signed no event of incident {incident!r} in the store; load its slice first (load athena://… --key {key} -i {incident})"
+        )
+    keys = tuple(dict.fromkeys((*options.keys, *followed.key_ids)))
+    principals = tuple(dict.fromkeys((*options.principals, *followed.principal_arns)))
+    options = replace(options, keys=keys, principals=principals)
+    try:
+        check_targets(targets, options)
+    except SourceError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return followed, options
+
+
+def report(summary: LoadSummary, *, as_json: bool, sources: Sequence[Source] = (), followed: FollowFilters | None = None) -> None:
     """Print what a load did: the accounting line, what each source adds (files say nothing more), and where rejected records went."""
     if as_json:
         data = summary.as_dict()
         described = [d for d in (source.as_dict() for source in sources) if d is not None]
         if described:
             data["sources"] = described
+        if followed is not None:
+            data["follow"] = followed.as_dict()
         print_json(data)
         return
     console = literal_console()

@@ -7,7 +7,10 @@ projection settings. The SQL is then built from validated identifiers only:
 - it filters on the date partition (and the region and account partitions when the
   table has them, and the ``--region``/``--account`` options ask), so Athena reads
   only that slice, and on ``eventtime`` for the exact window;
-- ``--key`` and ``--event-name`` are pushed down as ``IN`` filters;
+- ``--key`` and ``--event-name`` are pushed down as ``IN`` filters; ``--principal`` keeps the records
+  whose ``useridentity.arn`` or session issuer's ARN (``useridentity.sessioncontext.sessionissuer.arn``:
+  an assumed role's sessions come with the role) is one of the ARNs, and with ``--key`` the two are one
+  disjunction: a record made by one of the keys *or* by one of the principals;
 - ROW, ARRAY and MAP columns are selected as ``json_format(CAST(col AS JSON))``,
   because Athena returns a ROW as ``{key=value, …}`` text that is not JSON.
 
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _EVENT_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _VALUE_RE = re.compile(r"^[A-Za-z0-9_.:/ -]{1,128}$")
+#: A principal ARN (IAM names also allow ``+=,@``); :data:`keytrail.loaders.sources.PRINCIPAL_ARN_RE` says which ones.
+_ARN_RE = re.compile(r"^arn:[A-Za-z0-9+=,.@_/:-]{1,1100}$")
 #: Athena's price: $5 per TB scanned (10^12 bytes), at least 10 MB per query, rounded up to the MB.
 PRICE_PER_TB = 5.0
 _MIN_BILLED = 10 * 1024 * 1024
@@ -397,6 +402,7 @@ def build_query(
     regions: Sequence[str] = (),
     accounts: Sequence[str] = (),
     keys: Sequence[str] = (),
+    principals: Sequence[str] = (),
     event_names: Sequence[str] = (),
     margin_days: float = 1.0,
     now: datetime | None = None,
@@ -410,6 +416,8 @@ def build_query(
         regions: Regions to keep (partition filter when the table has one).
         accounts: Accounts to keep (partition filter when the table has one).
         keys: Access key ids to keep (``useridentity.accesskeyid``).
+        principals: Principal ARNs to keep (``useridentity.arn``, or the session issuer's ``arn`` when the
+            table has it); with ``keys``, one ``OR``: a record made by a key or by a principal.
         event_names: Event names to keep.
         margin_days: Days of late delivery after the window's end to include in the partition range (fractions allowed).
         now: The current time, for an open end (tests).
@@ -455,12 +463,10 @@ def build_query(
             raise SourceError(f"{shape.database}.{shape.table} has no account partition or recipientaccountid column to filter --account on")
         where.append(_in(quote_identifier(plan.account_column), len(accounts)))
         params += [literal(a) for a in accounts]
-    if keys:
-        identity = shape.column("useridentity")
-        if identity is None or identity.type.field("accesskeyid") is None:
-            raise SourceError(f"{shape.database}.{shape.table} has no useridentity.accesskeyid to filter --key on")
-        where.append(_in('"useridentity"."accesskeyid"', len(keys)))
-        params += [literal(k) for k in keys]
+    if keys or principals:
+        conditions, values = _identity_filter(shape, keys, principals)
+        where.append(conditions[0] if len(conditions) == 1 else "(" + " OR ".join(conditions) + ")")
+        params += values
     if event_names:
         where.append(_in('"eventname"', len(event_names)))
         params += [literal(n, pattern=_EVENT_NAME_RE) for n in event_names]
@@ -469,6 +475,34 @@ def build_query(
     if where:
         sql += "\nWHERE " + "\n  AND ".join(where)
     return AthenaQuery(sql, tuple(params), selected)
+
+
+def _identity_filter(shape: TableShape, keys: Sequence[str], principals: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The disjuncts that keep a record made by one of ``keys`` or one of ``principals``, and their parameters.
+
+    Raises:
+        SourceError: if the table lacks ``useridentity.accesskeyid`` (keys) or ``useridentity.arn`` (principals).
+    """
+    identity = shape.column("useridentity")
+    conditions: list[str] = []
+    values: list[str] = []
+    if keys:
+        if identity is None or identity.type.field("accesskeyid") is None:
+            raise SourceError(f"{shape.database}.{shape.table} has no useridentity.accesskeyid to filter --key on")
+        conditions.append(_in('"useridentity"."accesskeyid"', len(keys)))
+        values += [literal(k) for k in keys]
+    if principals:
+        if identity is None or identity.type.field("arn") is None:
+            raise SourceError(f"{shape.database}.{shape.table} has no useridentity.arn to filter --principal on")
+        arns = [literal(a, pattern=_ARN_RE) for a in principals]
+        conditions.append(_in('"useridentity"."arn"', len(arns)))
+        values += arns
+        context = identity.type.field("sessioncontext")
+        issuer = context.field("sessionissuer") if context is not None else None
+        if issuer is not None and issuer.field("arn") is not None:
+            conditions.append(_in('"useridentity"."sessioncontext"."sessionissuer"."arn"', len(arns)))
+            values += arns
+    return conditions, values
 
 
 def _in(column: str, count: int) -> str:
@@ -658,6 +692,7 @@ class AthenaSource:
             regions=options.regions,
             accounts=options.accounts,
             keys=options.keys,
+            principals=options.principals,
             event_names=options.event_names,
             margin_days=options.margin_days,
         )
@@ -777,6 +812,7 @@ KIND = SourceKind(
             "regions",
             "profile",
             "keys",
+            "principals",
             "event_names",
             "workgroup",
             "output",

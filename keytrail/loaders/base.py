@@ -128,6 +128,8 @@ class SourceOptions:
         org_id: The organisation id of an organisation trail's layout (S3).
         profile: The AWS profile; ``None`` uses the standard credential chain.
         keys: Access key ids to select (Athena filter, LookupEvents attribute).
+        principals: Principal ARNs to select (Athena filter on ``useridentity.arn`` and the session
+            issuer's ARN); with ``keys``, a record made by one of the keys or by one of the principals.
         event_names: Event names to select (Athena filter).
         workgroup: Athena workgroup.
         output: Athena query result location (``s3://…``).
@@ -148,6 +150,7 @@ class SourceOptions:
     org_id: str | None = field(default=None, metadata=_flag("--org-id"))
     profile: str | None = field(default=None, metadata=_flag("--profile"))
     keys: tuple[str, ...] = field(default=(), metadata=_flag("--key"))
+    principals: tuple[str, ...] = field(default=(), metadata=_flag("--principal"))
     event_names: tuple[str, ...] = field(default=(), metadata=_flag("--event-name"))
     workgroup: str | None = field(default=None, metadata=_flag("--workgroup"))
     output: str | None = field(default=None, metadata=_flag("--output"))

@@ -30,7 +30,9 @@ KINDS: tuple[SourceKind, ...] = (
 _ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
+KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
+#: An IAM or STS principal ARN as CloudTrail writes it in ``userIdentity.arn`` or the session issuer's ``arn``.
+PRINCIPAL_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:(iam|sts)::\d{12}:(root|(user|role|assumed-role|federated-user)/[A-Za-z0-9+=,.@_/-]{1,512})$")
 
 
 def kind_of(target: str) -> SourceKind:
@@ -58,8 +60,14 @@ def check_options(kind: SourceKind, options: SourceOptions) -> None:
     if options.org_id is not None and not _ORG_RE.match(options.org_id):
         raise SourceError(f"--org-id {options.org_id!r} is not an organisation id such as o-a1b2c3d4e5")
     for key in options.keys:
-        if not _KEY_RE.match(key):
+        if not KEY_RE.match(key):
             raise SourceError(f"--key {key!r} is not an access key id (AKIA… or ASIA…, upper-case letters and digits)")
+    for arn in options.principals:
+        if not PRINCIPAL_ARN_RE.match(arn):
+            raise SourceError(
+                f"--principal {arn!r} is not a principal ARN such as arn:aws:iam::111122223333:user/alice, "
+                "arn:aws:iam::111122223333:role/deploy or arn:aws:sts::111122223333:assumed-role/deploy/session"
+            )
     kind.refuse_options(options)
     if options.workers < 1 or options.margin_days < 0 or options.max_attempts < 1:
         raise SourceError("--workers and --max-attempts must be at least 1, --margin-days at least 0")
