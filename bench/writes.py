@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings, Run
 from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.queries import get_query
-from keytrail.graph.runner import reset_store, run_query, store_stats
+from keytrail.graph.runner import reset_store, store_stats
 from keytrail.graph.status import settle_key_statuses
 from keytrail.graph.transform import event_rows, reduce_batch
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
@@ -66,7 +66,7 @@ def build_batches(events: int, batch_size: int) -> tuple[list[tuple[list[str], R
 def server_pid(backend: Backend) -> int | None:
     """The store's server process on this machine, to count its CPU time: the embedded redis-server, or a neo4j-local server."""
     if isinstance(backend, FalkorDBBackend):
-        return int(backend._db.client.pid)
+        return backend.server_pid
     pid_file = local_home() / "run" / "neo4j-local.pid"
     ports_file = local_home() / "run" / "neo4j-local.ports"
     try:
@@ -153,14 +153,8 @@ def write_batches(backend: Backend, batches: list[tuple[list[str], Rows]], batch
         print(f"  {name:<34} {rows_written:>10,} rows {seconds:>8.1f} s {rows_written / max(seconds, 1e-9):>12,.0f} rows/s")
     print(f"  {'find_existing_events':<34} {events:>10,} ids  {timings['find_existing_events']:>8.1f} s")
     print(f"  {'write lock, commit, driver':<34} {'':>15} {timings['units'] - queries:>8.1f} s")
-    if isinstance(backend, FalkorDBBackend):
-        # Not store_stats: counting millions of relationships outlasts the embedded store's 5 s socket timeout, and
-        # the server goes on counting, so the next statement (a reset) would time out behind it.
-        nodes = {row["label"]: row["count"] for row in run_query(backend, "stats-nodes")}
-        print(f"  store: {nodes.get('Event', 0):,} events, {sum(nodes.values()):,} nodes")
-    else:
-        summary = store_stats(backend)
-        print(f"  store: {summary['events']:,} events, {summary['nodes']:,} nodes, {summary['relationships']:,} relationships")
+    summary = store_stats(backend)
+    print(f"  store: {summary['events']:,} events, {summary['nodes']:,} nodes, {summary['relationships']:,} relationships")
 
 
 class TransactionMemory:

@@ -22,7 +22,7 @@ import orjson
 from keytrail.graph.backends import Backend, Run, default_home
 from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
-from keytrail.graph.transform import event_rows, reduce_batch
+from keytrail.graph.transform import event_rows, reduce_batch, retagged
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, examine_record
 from keytrail.model.fingerprint import Kept, keep, record_json
@@ -338,9 +338,7 @@ class Ingest:
                 loaded += 1
             # A stored event newly tagged with this incident counts in this incident's tallies (the same record: its
             # fingerprint matched), never again in the whole store's.
-            rows.setdefault("merge_tallies", []).extend(
-                t for r in retag if r["eventID"] in produced for t in produced[r["eventID"]]["merge_tallies"] if t["incident"] is not None
-            )
+            rows.setdefault("merge_tallies", []).extend(retagged(t) for r in retag if r["eventID"] in produced for t in produced[r["eventID"]]["merge_tallies"])
             self.writer.write_rows_in(run, reduce_batch(rows))
             self.writer.write_rows_in(run, {"add_incident_to_events": retag}, order=("add_incident_to_events",))
             return existing, loaded, conflicting

@@ -175,7 +175,7 @@ def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str
         "userAgent": props.get("userAgent"),
         "madeByAws": aws,
     }
-    rows["merge_tallies"] += [tally_row(scope, call, event_time) for scope in (None, incident)]
+    rows["merge_tallies"].append(tally_row(incident, call, event_time))
 
     principals = rows["merge_principals"]
     if actor is not None:
@@ -276,15 +276,23 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
-def tally_row(incident: str | None, call: dict[str, Any], event_time: str) -> dict[str, Any]:
-    """One event's row for ``merge_tallies``: a count of 1 for its call under ``incident`` (``None``: the whole store).
+def tally_row(incident: str, call: dict[str, Any], event_time: str) -> dict[str, Any]:
+    """One new event's row for ``merge_tallies``: its call counted once under ``incident``, where it is first stored.
 
     A ``Tally`` counts the calls with the same fields (``call``: credential, principal, action, succeeded, userAgent,
-    madeByAws) under one incident, so that ``findings`` and ``stats`` count without reading every event.
+    madeByAws) under one incident, so that ``findings`` and ``stats`` count without reading every event. ``count``
+    is every event of the incident, ``firstCount`` those first stored under it: the whole store's count is the sum of
+    ``firstCount``, each event once. An event already stored and tagged with another incident counts in that
+    incident's ``count`` only (:func:`retagged`).
     """
     scope = {"incident": incident, **call}
     digest = hashlib.sha256(json.dumps(list(scope.values()), ensure_ascii=False).encode()).hexdigest()[:32]
-    return {"id": digest, **scope, "count": 1, "firstEvent": event_time, "lastEvent": event_time}
+    return {"id": digest, **scope, "count": 1, "firstCount": 1, "firstEvent": event_time, "lastEvent": event_time}
+
+
+def retagged(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``merge_tallies`` row of an event already stored under another incident: in this incident's count, not the store's."""
+    return row | {"firstCount": 0}
 
 
 def aggregate_tallies(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -296,6 +304,7 @@ def aggregate_tallies(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             grouped[row["id"]] = dict(row)
             continue
         agg["count"] += row["count"]
+        agg["firstCount"] += row["firstCount"]
         agg["firstEvent"] = min(agg["firstEvent"], row["firstEvent"])
         agg["lastEvent"] = max(agg["lastEvent"], row["lastEvent"])
     return list(grouped.values())

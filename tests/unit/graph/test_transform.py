@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from keytrail.graph.transform import aggregate_key_usage, aggregate_tallies, event_rows
+from keytrail.graph.transform import aggregate_key_usage, aggregate_tallies, event_rows, retagged
 from keytrail.model.identity import principal_of_identity
 from keytrail.model.time import parse_aws_time
 from keytrail.rules.generic import generic_verb
@@ -220,12 +220,11 @@ def test_partition_comes_from_the_arn_or_the_region() -> None:
     assert pathed is not None and (pathed["id"], pathed["path"]) == ("arn:aws:iam::1:user/alice", "/ops/team/")
 
 
-def test_every_event_is_tallied_once_for_the_store_and_once_for_its_incident() -> None:
-    out = rows(rec("ListUsers"))
-    store, case = out["merge_tallies"]
-    assert (store["incident"], case["incident"]) == (None, "case") and store["id"] != case["id"]
-    fields = ("credential", "principal", "action", "succeeded", "userAgent", "madeByAws", "count", "firstEvent", "lastEvent")
+def test_every_event_is_tallied_once_under_its_incident() -> None:
+    [case] = rows(rec("ListUsers"))["merge_tallies"]
+    fields = ("incident", "credential", "principal", "action", "succeeded", "userAgent", "madeByAws", "count", "firstCount", "firstEvent", "lastEvent")
     assert [case[f] for f in fields] == [
+        "case",
         "AKIAALICE00000000001",
         "arn:aws:iam::111122223333:user/alice",
         "iam:ListUsers",
@@ -233,14 +232,19 @@ def test_every_event_is_tallied_once_for_the_store_and_once_for_its_incident() -
         "aws-cli/2",
         False,
         1,
+        1,
         "2026-01-07T02:25:18Z",
         "2026-01-07T02:25:18Z",
     ]
     # The same call gives the same tally: the id depends on the fields, not on the event.
-    again = rows(rec("ListUsers", eventID="another", eventTime="2026-01-08T00:00:00Z"))["merge_tallies"]
-    assert [t["id"] for t in again] == [store["id"], case["id"]]
-    failed = rows(rec("ListUsers", errorCode="AccessDenied"))["merge_tallies"][1]
+    [again] = rows(rec("ListUsers", eventID="another", eventTime="2026-01-08T00:00:00Z"))["merge_tallies"]
+    assert again["id"] == case["id"]
+    [failed] = rows(rec("ListUsers", errorCode="AccessDenied"))["merge_tallies"]
     assert failed["succeeded"] is False and failed["id"] != case["id"]
+    [other] = event_rows(rec("ListUsers"), origin="f.json", index=3, incident="other", run_id="run")["merge_tallies"]
+    assert other["id"] != case["id"]
+    # Tagged with another incident later, the event counts there, and not again in the whole store.
+    assert (retagged(other)["count"], retagged(other)["firstCount"]) == (1, 0)
 
 
 @pytest.mark.parametrize(
@@ -260,9 +264,8 @@ def test_a_tally_says_whether_aws_made_the_call(changes: dict[str, Any], aws: bo
 
 def test_a_batch_sums_its_tallies_whatever_the_order() -> None:
     times = ["2026-01-07T03:00:00Z", "2026-01-07T01:00:00Z", "2026-01-07T02:00:00Z"]
-    made = [rows(rec("ListUsers", eventID=f"e{i}", eventTime=t))["merge_tallies"] for i, t in enumerate(times)]
-    flat = [t for pair in made for t in pair]
-    for order in (flat, flat[::-1]):
-        reduced = {t["incident"]: t for t in aggregate_tallies(order)}
-        assert set(reduced) == {None, "case"}
-        assert all((t["count"], t["firstEvent"], t["lastEvent"]) == (3, min(times), max(times)) for t in reduced.values())
+    made = [t for i, when in enumerate(times) for t in rows(rec("ListUsers", eventID=f"e{i}", eventTime=when))["merge_tallies"]]
+    made.append(retagged(made[0]))
+    for order in (made, made[::-1]):
+        [reduced] = aggregate_tallies(order)
+        assert (reduced["count"], reduced["firstCount"], reduced["firstEvent"], reduced["lastEvent"]) == (4, 3, min(times), max(times))
