@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit
 
 from keytrail.graph.backends import Neo4jBackend, Neo4jSettings, Run
 from keytrail.graph.effects import EFFECT_QUERY, WRITE_PLAN
@@ -165,12 +166,12 @@ class CsvFiles:
             if type(value) is str:
                 fields.append(_quoted(value))
             elif type(value) is list:
-                self.delimiter_used = self.delimiter_used or len(value) > 1
                 if type(value[0]) is str:
                     for element in value:
-                        if self.array_delimiter in element:
-                            raise BulkError(f"an array element holds the array delimiter U+{ord(self.array_delimiter):04X}; use the online load")
                         self.array_chars.update(element)
+                    if len(value) > 1:
+                        # Joined now, so the delimiter is fixed from here on (choose_array_delimiter checks every element against it).
+                        self.delimiter_used = True
                     fields.append(_quoted(self.array_delimiter.join(value)))
                 else:
                     fields.append(self.array_delimiter.join(_scalar_text(v) for v in value))
@@ -213,13 +214,15 @@ class CsvFiles:
         An array of one element is written the same whatever the delimiter; once a longer one
         was written, the delimiter stays (and every element so far was checked against it).
         """
-        if self.delimiter_used:
-            return
         chars = set(self.array_chars)
         for array in arrays:
             for element in array:
                 if type(element) is str:
                     chars.update(element)
+        if self.delimiter_used:
+            if self.array_delimiter in chars:
+                raise BulkError(f"an array element holds the array delimiter U+{ord(self.array_delimiter):04X}; use the online load")
+            return
         for candidate in ["\x1f", "\x1e", "\x1d", "\x1c", *(chr(c) for c in range(0xE000, 0xF900))]:
             if candidate not in chars:
                 self.array_delimiter = candidate
@@ -565,13 +568,19 @@ class LocalServer:
     http_port: int
 
     @classmethod
-    def of(cls, uri: str) -> LocalServer:
-        home = local_home(uri)
+    def of(cls, uri: str, home: Path | None = None) -> LocalServer:
+        """The server of ``home``, or of the home whose Bolt port ``uri`` names (``KEYTRAIL_NEO4J_HOME``, or the checkout's default)."""
+        home = home or local_home(uri)
         if home is None:
             raise BulkError(
                 f"--bulk imports into a local scripts/neo4j-local server, and {uri} is not one (set KEYTRAIL_NEO4J_HOME to its home); use the online load"
             )
-        bolt, http = (home / "run" / "neo4j-local.ports").read_text().split()[:2]
+        try:
+            bolt, http = (home / "run" / "neo4j-local.ports").read_text().split()[:2]
+        except (OSError, ValueError):
+            raise BulkError(f"no scripts/neo4j-local server is running in {home}; start it, or use the online load") from None
+        if urlsplit(uri).port != int(bolt):
+            raise BulkError(f"the server of {home} listens on Bolt port {bolt}, not the one {uri} names")
         return cls(home, int(bolt), int(http))
 
     def script(self, *words: str, timeout: float = 3600.0) -> subprocess.CompletedProcess[str]:
@@ -619,8 +628,8 @@ class BulkLoad:
     deleted once the import has run, whatever its outcome, unless ``keep_files``.
     """
 
-    def __init__(self, backend: Neo4jBackend, settings: Neo4jSettings, run_id: str, *, keep_files: bool = False) -> None:
-        self.server = LocalServer.of(settings.uri)
+    def __init__(self, backend: Neo4jBackend, settings: Neo4jSettings, run_id: str, *, home: Path | None = None, keep_files: bool = False) -> None:
+        self.server = LocalServer.of(settings.uri, home)
         self.settings = settings
         if count_everything(backend):
             raise BulkError(
