@@ -745,6 +745,13 @@ class BulkLoad:
             backend.close()
 
 
+def open_bulk(backend: object, settings: Neo4jSettings | None, run_id: str) -> BulkLoad:
+    """The bulk load ``keytrail load --bulk`` asks for, or why there can be none (:class:`BulkError`)."""
+    if settings is None or not isinstance(backend, Neo4jBackend):
+        raise BulkError("--bulk imports into Neo4j: give --neo4j bolt://127.0.0.1:PORT of a scripts/neo4j-local server (the embedded store loads online)")
+    return BulkLoad(backend, settings, run_id)
+
+
 def describe(times: BulkTimes, events: int) -> list[str]:
     """Lines saying where a bulk load's time went."""
 
@@ -761,4 +768,4 @@ def describe(times: BulkTimes, events: int) -> list[str]:
     return lines
 
 
-__all__ = ["BulkError", "BulkLoad", "BulkStore", "BulkTimes", "CsvFiles", "LocalServer", "describe"]
+__all__ = ["BulkError", "BulkLoad", "BulkStore", "BulkTimes", "CsvFiles", "LocalServer", "describe", "open_bulk"]

@@ -280,3 +280,36 @@ def test_hostile_text_comes_back_byte_identical_and_typed(bulk_server: tuple[Neo
         backend.close()
     online_graph = snapshot(neo4j_backend)
     assert bulk_graph == online_graph, _differences(online_graph, bulk_graph)
+
+
+def _cli(settings: Neo4jSettings, home: Path | None, *words: str) -> Any:
+    env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+    if home is not None:
+        env["KEYTRAIL_NEO4J_HOME"] = str(home)
+    return CliRunner().invoke(app, ["--neo4j", settings.uri, *words], env=env)
+
+
+def test_load_bulk_prints_the_summary_an_online_load_prints_and_refuses_a_second_time(
+    bulk_server: tuple[Neo4jSettings, Path], neo4j_backend: Neo4jBackend, neo4j_settings: Neo4jSettings, records_folder: Path, tmp_path: Path
+) -> None:
+    settings, home = bulk_server
+    _empty(settings).close()
+    reset_store(neo4j_backend)
+    target = str(records_folder / "workshop.jsonl")
+    online = _cli(neo4j_settings, None, "load", target, "-i", "cli", "--json", "--rejects", str(tmp_path / "online.jsonl"))
+    bulk = _cli(settings, home, "load", target, "-i", "cli", "--json", "--bulk", "--rejects", str(tmp_path / "bulk.jsonl"))
+    assert (online.exit_code, bulk.exit_code) == (0, 0), bulk.output
+    comparable = [{k: v for k, v in json.loads(r.stdout).items() if k not in ("run_id", "seconds")} for r in (online, bulk)]
+    assert comparable[1] == comparable[0] and comparable[0]["loaded"] == len(workshop_incident().records)
+
+    again = _cli(settings, home, "load", target, "-i", "cli", "--bulk", "--rejects", str(tmp_path / "again.jsonl"))
+    assert again.exit_code == 1
+    assert "is not empty" in again.stderr and "keytrail reset" in again.stderr and len(again.stderr.strip().splitlines()) == 1, again.stderr
+    backend = Neo4jBackend(settings)
+    try:
+        assert backend.read("MATCH (e:Event) RETURN count(e) AS n", {}) == [{"n": len(workshop_incident().records)}]
+    finally:
+        backend.close()
+
+    embedded = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "load", target, "--bulk"], env={"NEO4J_URI": ""})
+    assert embedded.exit_code == 1 and "--bulk imports into Neo4j" in embedded.stderr, embedded.output
