@@ -194,6 +194,12 @@ class CsvFiles:
 
     def relationship(self, start_label: str, start: str, kind: str, end_label: str, end: str, properties: dict[str, Any]) -> None:
         """One relationship between two nodes named by their keys."""
+        if not properties:
+            # Most edges (INVOKED, FROM_IP, WITH_AGENT, MADE, SIGNED, ...) have none: the same table, no signature to work out.
+            plain = self._relationships.get((start_label, kind, end_label, ()))
+            if plain is not None:
+                plain.add(_quoted(start) + "," + _quoted(end))
+                return
         properties = {k: v for k, v in properties.items() if v is not None}
         signature = self._signature(properties)
         group = (start_label, kind, end_label, signature)
