@@ -26,6 +26,7 @@ from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.cli.signals import exit_status
 from keytrail.graph.backends import Backend
+from keytrail.graph.bulk import BulkError, BulkLoad, describe, open_bulk
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
 from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
 from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, DEFAULT_MAX_ATTEMPTS, Source, SourceError, SourceOptions, TimeWindow, parse_time
@@ -165,6 +166,14 @@ def load(
     account_partition: Annotated[
         str | None, typer.Option(help="The table's account partition column. Default: found from the table.", rich_help_panel=_ATHENA)
     ] = None,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Into an empty local Neo4j (scripts/neo4j-local): write CSV files, stop the server, import them with neo4j-admin, start it. "
+            "Refused unless the store is empty.",
+        ),
+    ] = False,
 ) -> None:
     """Load CloudTrail records: S3 log files (.json, .json.gz), JSON lines, lookup-events output,
     EventBridge events, arrays or single records, from disk, from a trail's bucket, from Athena or
@@ -204,7 +213,13 @@ def load(
     stop = _StopRelay()
     with open_store(settings, on_signal=stop.request) as backend, Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         run_id = new_run_id()
-        manifest = ObjectManifest(backend, incident, run_id)
+        try:
+            bulk_load = open_bulk(backend, settings.neo4j, run_id) if bulk else None
+        except BulkError as exc:
+            _refuse(err, exc)
+        # A bulk load reads into its files; the store is touched only by the import, at the end.
+        store = bulk_load.store if bulk_load else backend
+        manifest = ObjectManifest(store, incident, run_id)
         followed = None
         if follow is not None:
             followed, options = follow_options(backend, follow, incident, options, targets)
@@ -221,13 +236,19 @@ def load(
         for source in sources:
             source.on_progress = shown.refresh if shown else None
         rejects_path = rejects or default_rejects(run_id, settings.home)
-        ingest = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects_path, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
+        ingest = Ingest(store, incident, batch_size=batch_size, rejects_path=rejects_path, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
         stop.attach(ingest)
         try:
-            summary = ingest.run(_chain(sources), list(targets))
+            summary = _run_bulk(bulk_load, ingest, sources, targets, err) if bulk_load else ingest.run(_chain(sources), list(targets))
         except SourceError as exc:
             _fail(err, exc)
+    if bulk_load and summary.stopped_by is not None:
+        err.print(Text(f"stopped by {summary.stopped_by} before the import: nothing was stored, the store is as it was; run the load again"))
+        raise typer.Exit(exit_status(summary.stopped_by))
     report(summary, as_json=as_json, sources=sources, followed=followed)
+    if bulk_load and not as_json:
+        for line in describe(bulk_load.times, summary.loaded):
+            err.print(Text(f"bulk: {line}"))
     if summary.stopped_by is not None:
         err.print(
             Text(
@@ -265,6 +286,20 @@ class _StopRelay:
 def _fail(err: Console, exc: SourceError) -> NoReturn:
     err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))))
     raise typer.Exit(EXIT_SOURCE) from exc
+
+
+def _refuse(err: Console, exc: BulkError) -> NoReturn:
+    """A bulk load that cannot be, or whose import failed: one line (never wrapped), exit 1."""
+    err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))), soft_wrap=True)
+    raise typer.Exit(1) from exc
+
+
+def _run_bulk(bulk_load: BulkLoad, ingest: Ingest, sources: Sequence[Source], targets: Sequence[str], err: Console) -> LoadSummary:
+    """``load --bulk``: read into CSV files, import them, finish online; a failure of the import is one line and exit 1."""
+    try:
+        return bulk_load.load(ingest, _chain(sources), list(targets))
+    except BulkError as exc:
+        _refuse(err, exc)
 
 
 def _chain(sources: Sequence[Source]) -> Iterator[LoaderItem]:

@@ -25,20 +25,31 @@ def _homes() -> list[Path]:
     return homes
 
 
-def local_credentials(uri: str) -> tuple[str, str] | None:
-    """``(user, password)`` of the neo4j-local server ``uri`` points at, or ``None``."""
+def local_home(uri: str) -> Path | None:
+    """The home of the running neo4j-local server ``uri`` points at (its Bolt port), or ``None``."""
     parts = urlsplit(uri)
     if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
         return None
     for home in _homes():
         try:
             bolt = (home / "run" / "neo4j-local.ports").read_text().split()[0]
-            password = (home / "run" / "password").read_text().strip()
         except (OSError, IndexError):
             continue
-        if bolt == str(parts.port) and password:
-            return USER, password
+        if bolt == str(parts.port):
+            return home
     return None
+
+
+def local_credentials(uri: str) -> tuple[str, str] | None:
+    """``(user, password)`` of the neo4j-local server ``uri`` points at, or ``None``."""
+    home = local_home(uri)
+    if home is None:
+        return None
+    try:
+        password = (home / "run" / "password").read_text().strip()
+    except OSError:
+        return None
+    return (USER, password) if password else None
 
 
 def credentials_for(uri: str, username: str | None, password: str | None) -> tuple[str | None, str | None]:
