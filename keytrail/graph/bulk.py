@@ -4,7 +4,7 @@ The records are read, checked, de-duplicated and turned into rows by the same co
 load (:class:`~keytrail.ingest.Ingest`, :func:`~keytrail.graph.transform.event_rows`,
 :func:`~keytrail.graph.transform.reduce_batch`): :class:`BulkStore` stands in for the store and
 applies each batch's rows by the rules of the write queries in ``keytrail/cypher/write`` (``MERGE``
-keys, ``coalesce``, ``+=``, ``ON CREATE SET``, the earliest evidence, the summed key usage), in the
+keys, ``coalesce``, ``+=``, ``ON CREATE SET``, the earliest evidence, the summed key usage and tallies), in the
 order the online load sends them. What is created once per event (the ``Event`` with its edges) is
 written to CSV as it comes; the nodes and edges that rows merge into (actions, addresses, agents,
 principals, keys, accounts, ownership, usage) are kept in memory and written at the end.
