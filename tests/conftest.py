@@ -145,6 +145,19 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     yield chosen
 
 
+@pytest.fixture(params=["falkordb", "neo4j"])
+def cli_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """Global options and environment that point ``keytrail`` (the CLI, in this process) at one store, once per backend.
+
+    The embedded store gets a home of its own: the test session's embedded store is held open by this process.
+    Neo4j is the session's server, with its credentials in the environment; it is not emptied here.
+    """
+    if request.param == "falkordb":
+        return ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
+    settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
+    return ["--neo4j", settings.uri], {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The real attack logs in ../shared/corpus (never copied into the project)."""

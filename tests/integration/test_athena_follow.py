@@ -12,7 +12,6 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,7 +20,6 @@ from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner, Result
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Neo4jSettings
 from keytrail.sample.doors import backdoor_role_incident
 
 from .test_cloud_sources import TABLE_COLUMNS, seed_athena
@@ -73,16 +71,10 @@ def aws() -> Iterator[dict[str, str]]:
     server.stop()
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli(request: pytest.FixtureRequest, aws: dict[str, str], tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+@pytest.fixture
+def cli(cli_store: tuple[list[str], dict[str, str]], aws: dict[str, str]) -> Iterator[tuple[list[str], dict[str, str]]]:
     """Global options and environment that point the CLI at one store (emptied) and at moto."""
-    if request.param == "falkordb":
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args = ["--neo4j", settings.uri]
-        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
-    env |= aws
+    args, env = cli_store[0], cli_store[1] | aws
     result = CliRunner().invoke(app, [*args, "reset", "--yes"], env=env)
     assert result.exit_code == 0, result.output
     yield args, env

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
+from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
@@ -284,16 +284,10 @@ def test_findings_over_a_whole_incident(samples: Backend) -> None:
 # ------------------------------------------------------------------------ the CLI
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli_args(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+@pytest.fixture
+def cli_args(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     """The CLI pointed at a store holding the workshop under incident ``cli``, loaded through ``keytrail load``."""
-    if request.param == "falkordb":
-        # A home of its own: the embedded store of the test session is held open by this process.
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args = ["--neo4j", settings.uri]
-        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+    args, env = cli_store
     records = tmp_path / "workshop.json"
     records.write_text(json.dumps({"Records": WORKSHOP.records}))
     result = CliRunner().invoke(app, [*args, "load", str(records), "--incident", "cli", "--rejects", str(tmp_path / "r.jsonl")], env=env)

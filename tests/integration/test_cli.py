@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Neo4jSettings
 from keytrail.loaders import sources
 from keytrail.loaders.base import OriginManifest, ProgressListener, SourceKind, SourceOptions
 from keytrail.loaders.records import LoaderItem, SourceRecord
@@ -46,15 +45,10 @@ def rec(event_id: str, name: str, time: str, **extra: Any) -> dict[str, Any]:
     return base
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+@pytest.fixture
+def cli(cli_store: tuple[list[str], dict[str, str]]) -> Iterator[tuple[list[str], dict[str, str]]]:
     """Global options and environment that point the CLI at one store, emptied first."""
-    if request.param == "falkordb":
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args = ["--neo4j", settings.uri]
-        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+    args, env = cli_store
     result = CliRunner().invoke(app, [*args, "reset", "--yes"], env=env)
     assert result.exit_code == 0, result.output
     yield args, env

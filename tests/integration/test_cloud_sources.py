@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Backend, Neo4jSettings
+from keytrail.graph.backends import Backend
 from keytrail.graph.runner import BOOKKEEPING_LABELS, BOOKKEEPING_TYPES, reset_store, run_query, store_stats
 from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, new_run_id
 from keytrail.loaders.athena import AthenaSource
@@ -335,16 +335,10 @@ def test_an_object_with_a_rejected_record_is_not_recorded_complete(backend: Back
 # --------------------------------------------------------------------------- the command line
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli(request: pytest.FixtureRequest, aws: dict[str, str], tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+@pytest.fixture
+def cli(cli_store: tuple[list[str], dict[str, str]], aws: dict[str, str]) -> Iterator[tuple[list[str], dict[str, str]]]:
     """Global options and environment that point the CLI at one store (emptied) and at moto."""
-    if request.param == "falkordb":
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args = ["--neo4j", settings.uri]
-        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
-    env |= aws
+    args, env = cli_store[0], cli_store[1] | aws
     result = CliRunner().invoke(app, [*args, "reset", "--yes"], env=env)
     assert result.exit_code == 0, result.output
     yield args, env

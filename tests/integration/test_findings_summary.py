@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Backend, Neo4jSettings
+from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query, store_incidents, tallies_complete
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
@@ -171,16 +171,11 @@ def test_a_store_with_events_no_tally_counts_is_read_event_by_event(store: Backe
 # ------------------------------------------------------------------------ the CLI
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli_args(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
-    """The CLI pointed at a store holding the workshop (incident ``small``) and synthetic traffic (incident ``large``)."""
-    if request.param == "falkordb":
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args = ["--neo4j", settings.uri]
-        env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
-        assert CliRunner().invoke(app, [*args, "reset", "--yes"], env=env).exit_code == 0
+@pytest.fixture
+def cli_args(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """The CLI pointed at a store holding the workshop (incident ``small``) and synthetic traffic (incident ``large``), emptied first."""
+    args, env = cli_store
+    assert CliRunner().invoke(app, [*args, "reset", "--yes"], env=env).exit_code == 0
     for name, records in (("small", WORKSHOP.records), ("large", list(synthetic_records(6_000, seed=9, attack_every=3_000)))):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({"Records": records}))

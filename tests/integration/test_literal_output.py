@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
-from keytrail.graph.backends import Neo4jSettings
 from keytrail.sample import workshop_incident
 
 INCIDENT = workshop_incident()
@@ -37,13 +36,9 @@ def hostile_records() -> list[dict[str, Any]]:
     return records
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
-    if request.param == "falkordb":
-        args, env = ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
-    else:
-        settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
-        args, env = ["--neo4j", settings.uri], {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+@pytest.fixture
+def cli(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    args, env = cli_store
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps({"Records": hostile_records()}))
     result = CliRunner().invoke(app, [*args, "load", str(path), "--incident", NAME, "--rejects", str(tmp_path / "r.jsonl")], env=env)
