@@ -18,6 +18,7 @@ session ends is stopped.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -156,6 +157,29 @@ def cli_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[list[str]
         return ["--home", str(tmp_path / "home")], {"NEO4J_URI": ""}
     settings: Neo4jSettings = request.getfixturevalue("neo4j_settings")
     return ["--neo4j", settings.uri], {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
+
+
+@pytest.fixture(scope="session")
+def moto_env() -> Iterator[dict[str, str]]:
+    """One moto server on loopback for the session, and the environment that points boto3 at it.
+
+    moto's state belongs to the process whichever server serves it, so one server is all the tests need; each
+    module that uses it names its buckets, tables and databases its own way. Mocks are for AWS APIs only.
+    """
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner, Result
 
 from keytrail.cli.main import app
@@ -29,24 +26,12 @@ WINDOW = ["--start", "2026-01-07", "--end", "2026-01-07", "--output", "s3://athe
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[dict[str, str]]:
-    """moto on loopback and the environment that points boto3 at it, with the documentation's CloudTrail table.
+def aws(moto_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The session's moto and the environment that points boto3 at it, with the documentation's CloudTrail table.
 
-    moto's state is the process's, shared with every moto server the tests start: the names are this module's own.
+    moto's state is the process's, shared by every module that uses the session's moto: the names are this module's own.
     """
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
+    env = dict(moto_env)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -68,7 +53,6 @@ def aws() -> Iterator[dict[str, str]]:
                 },
             )
         yield env
-    server.stop()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,6 @@ import boto3
 import pytest
 import requests
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from keytrail.cli.main import app
@@ -59,26 +56,10 @@ TABLE_COLUMNS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """moto on loopback, the environment that points boto3 at it, and the workshop's trail bucket and table."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
+def aws(moto_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The session's moto, the environment that points boto3 at it, and the workshop's trail bucket and table."""
+    env = dict(moto_env)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -102,7 +83,6 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             },
         )
         yield env
-    server.stop()
 
 
 # --------------------------------------------------------------------------- what Athena returns
