@@ -44,19 +44,29 @@ def _key(labels: list[str], properties: dict[str, Any]) -> str:
 
 #: Where an event was read from (file and position): the first load to store an event records its own.
 PROVENANCE = frozenset({"source", "sourceIndex"})
+#: Which incident's tally counts an event for the whole store: the load that stores it first. Without provenance
+#: the snapshot keeps, instead of each tally's firstCount, their sum per call over the incidents.
+_TALLY_CALL = ("credential", "principal", "action", "succeeded", "userAgent", "madeByAws")
 
 
 def snapshot(backend: Backend, *, provenance: bool = True) -> dict[str, Counter[Any]]:
     """Nodes and relationships as multisets (a duplicated node or edge shows), load stamps left out.
 
-    ``provenance=False`` leaves out where each event was read from too: for stores filled from
-    different files (one shuffled, split or loaded twice at once) that must otherwise agree.
+    ``provenance=False`` leaves out where each event was read from too, and which incident's tally counts
+    it for the whole store (kept as the sum per call instead): for stores filled from different files (one
+    shuffled, split or loaded twice at once) that must otherwise agree.
     """
     nodes: Counter[Any] = Counter()
+    store_counts: Counter[Any] = Counter()
     for row in backend.read(_statement("snapshot_nodes"), {}):
         if not LOAD_LABELS & set(row["labels"]):
             properties = row["properties"] if provenance else {k: v for k, v in row["properties"].items() if k not in PROVENANCE}
+            if not provenance and "Tally" in row["labels"]:
+                properties = dict(properties)
+                store_counts[orjson.dumps([properties.get(f) for f in _TALLY_CALL]).decode()] += int(properties.pop("firstCount"))
             nodes[_node(row["labels"], properties)] += 1
+    for call, count in store_counts.items():
+        nodes[("Tally firstCount, summed over the incidents", f"{call} {count}")] += 1
     relationships: Counter[Any] = Counter()
     for row in backend.read(_statement("snapshot_relationships"), {}):
         if LOAD_LABELS & (set(row["fromLabels"]) | set(row["toLabels"])):
