@@ -35,6 +35,7 @@ from keytrail.ingest import Ingest, new_run_id
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord, examine_record
 from keytrail.model.fingerprint import keep
+from keytrail.prepare import default_processes
 from keytrail.sample.layout import write_s3_layout
 from keytrail.sample.synthetic import synthetic_records
 
@@ -59,7 +60,9 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="keep (or reuse) the generated log files here")
     parser.add_argument("--no-online", action="store_true", help="only the bulk load")
     parser.add_argument("--no-parse", action="store_true", help="skip the read + transform step alone")
+    parser.add_argument("--processes", type=int, default=default_processes(), help="worker processes, as `load --processes` (default: the load's)")
     args = parser.parse_args()
+    print(f"worker processes: {args.processes}")
     user, password = credentials_for(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))
     settings = Neo4jSettings(args.neo4j, user, password)
     with tempfile.TemporaryDirectory(prefix="keytrail-bench-bulk-") as tmp:
@@ -79,7 +82,7 @@ def main() -> None:
             print(f"emptied the store in {time.perf_counter() - began:.1f} s")
             run_id = new_run_id()
             bulk = BulkLoad(backend, settings, run_id)
-            ingest = Ingest(bulk.store, "bench", rejects_path=Path(tmp) / "bulk-rejects.jsonl", run_id=run_id)
+            ingest = Ingest(bulk.store, "bench", rejects_path=Path(tmp) / "bulk-rejects.jsonl", run_id=run_id, processes=args.processes)
             summary = bulk.load(ingest, FileSource([root]), [str(root)])
         finally:
             backend.close()
@@ -95,7 +98,8 @@ def main() -> None:
             began = time.perf_counter()
             reset_store(backend)
             print(f"\nemptied the store in {time.perf_counter() - began:.1f} s")
-            online = Ingest(backend, "bench", rejects_path=Path(tmp) / "online-rejects.jsonl").run(FileSource([root]), [str(root)])
+            online_ingest = Ingest(backend, "bench", rejects_path=Path(tmp) / "online-rejects.jsonl", processes=args.processes)
+            online = online_ingest.run(FileSource([root]), [str(root)])
         finally:
             backend.close()
         print(f"online: {online.loaded:,} events in {online.seconds:.1f} s = {online.loaded / online.seconds:,.0f} events/s")

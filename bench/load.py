@@ -17,15 +17,17 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
 from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import reset_store
 from keytrail.graph.transform import event_rows
-from keytrail.ingest import Ingest
+from keytrail.ingest import CHUNK_RECORDS, Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord, examine_record
 from keytrail.model.fingerprint import keep
+from keytrail.prepare import PreparePool, default_processes
 from keytrail.sample.layout import write_s3_layout
 from keytrail.sample.synthetic import synthetic_records
 
@@ -46,11 +48,42 @@ def measure_parse(root: Path) -> tuple[int, float]:
     return count, time.perf_counter() - began
 
 
-def measure_load(backend: Backend, root: Path, batch_size: int) -> None:
+def measure_parse_in_workers(root: Path, processes: int) -> tuple[int, float]:
+    """The same work with the check, kept text and rows in worker processes, as a load hands them over (chunks, in order)."""
+    began = time.perf_counter()
+    count = 0
+    pool = PreparePool(processes, "bench", "bench")
+    chunk: list[tuple[dict[str, Any], str, int]] = []
+
+    def hand_over() -> int:
+        taken = len(pool.oldest()) if pool.full else 0
+        pool.submit(chunk)
+        chunk.clear()
+        return taken
+
+    try:
+        for item in FileSource([root]):
+            if isinstance(item, SourceRecord):
+                chunk.append((item.record, item.origin, item.index))
+                if len(chunk) >= CHUNK_RECORDS:
+                    count += hand_over()
+        if chunk:
+            count += hand_over()
+        while pool.pending:
+            count += len(pool.oldest())
+    finally:
+        pool.close()
+    return count, time.perf_counter() - began
+
+
+def measure_load(backend: Backend, root: Path, batch_size: int, processes: int) -> None:
     reset_store(backend)
-    ingest = Ingest(backend, "bench", batch_size=batch_size, rejects_path=root.parent / "rejects.jsonl")
+    ingest = Ingest(backend, "bench", batch_size=batch_size, rejects_path=root.parent / "rejects.jsonl", processes=processes)
+    cpu = time.process_time()
     summary = ingest.run(FileSource([root]), [str(root)])
-    print(f"\n{backend.name}: {summary.loaded:,} events in {summary.seconds:.1f} s = {summary.loaded / summary.seconds:,.0f} events/s")
+    cpu = time.process_time() - cpu
+    rate = summary.loaded / summary.seconds
+    print(f"\n{backend.name}, {processes} worker processes: {summary.loaded:,} events in {summary.seconds:.1f} s = {rate:,.0f} events/s ({cpu:.1f} s CPU here)")
     stats = ingest.writer.stats
     for name in sorted(stats.rows, key=lambda n: -stats.seconds[n]):
         rows, seconds = stats.rows[name], stats.seconds[name]
@@ -62,6 +95,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=2_000)
     parser.add_argument("--neo4j", default=os.environ.get("NEO4J_URI"))
+    parser.add_argument("--processes", type=int, default=default_processes(), help="worker processes, as `load --processes` (default: the load's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="keytrail-bench-") as tmp:
         root = Path(tmp) / "logs"
@@ -69,17 +103,20 @@ def main() -> None:
         files = write_s3_layout(synthetic_records(args.events, seed=1), root)
         print(f"wrote {args.events:,} records in {len(files):,} files in {time.perf_counter() - began:.1f} s")
         count, seconds = measure_parse(root)
-        print(f"read + check + transform: {count:,} records in {seconds:.1f} s = {count / seconds:,.0f} records/s")
+        print(f"read + check + transform, one process: {count:,} records in {seconds:.1f} s = {count / seconds:,.0f} records/s")
+        if args.processes:
+            count, seconds = measure_parse_in_workers(root, args.processes)
+            print(f"the same, check + transform in {args.processes} worker processes: {count:,} records in {seconds:.1f} s = {count / seconds:,.0f} records/s")
         embedded = FalkorDBBackend(Path(tmp) / "store")
         try:
-            measure_load(embedded, root, args.batch_size)
+            measure_load(embedded, root, args.batch_size, args.processes)
         finally:
             embedded.close()
         if args.neo4j:
             user, password = credentials_for(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))
             neo4j = Neo4jBackend(Neo4jSettings(args.neo4j, user, password))
             try:
-                measure_load(neo4j, root, args.batch_size)
+                measure_load(neo4j, root, args.batch_size, args.processes)
             finally:
                 neo4j.close()
 

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, examine_record
 from keytrail.model.fingerprint import Kept, keep, record_json
 from keytrail.model.secrets import redact_tokens
+from keytrail.prepare import Prepared, PreparePool
 
 
 @dataclass(slots=True)
@@ -157,6 +159,12 @@ class _Rejects:
             self._handle.close()
 
 
+#: Records read before a load starts worker processes: below this, starting them costs more than they save.
+PARALLEL_FROM = 20_000
+#: Records handed to a worker process at a time.
+CHUNK_RECORDS = 1_000
+
+
 def new_run_id() -> str:
     """A sortable, unique id for one load: UTC time plus a random suffix."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
@@ -175,7 +183,10 @@ class Ingest:
         progress: ProgressCallback | None = None,
         run_id: str | None = None,
         on_origins_loaded: OriginsLoadedCallback | None = None,
+        processes: int = 0,
+        parallel_from: int = PARALLEL_FROM,
     ) -> None:
+        """``processes`` worker processes check records and make their rows once ``parallel_from`` records were read (0: none)."""
         self.writer = GraphWriter(backend, batch_size)
         self.backend = backend
         self.batch_size = batch_size
@@ -196,6 +207,15 @@ class Ingest:
         self._stop: str | None = None
         self._input_digests: list[str] = []
         self._in_flight = _InFlight()
+        self._processes = processes
+        self._parallel_from = parallel_from
+        self._pool: PreparePool | None = None
+        #: Items read but not yet taken: the chunk being filled, and the chunks handed to the pool, oldest first.
+        self._filling: list[LoaderItem] = []
+        self._filling_records: list[tuple[dict[str, Any], str, int]] = []
+        self._handed: deque[list[LoaderItem]] = deque()
+        #: The prepared rows of the batch's events, when worker processes made them.
+        self._prepared: dict[str, Prepared] = {}
 
     def request_stop(self, reason: str) -> None:
         """Stop reading after the current record; what was read is then stored whole and saved."""
@@ -208,11 +228,13 @@ class Ingest:
         self.writer.ensure_schema()
         try:
             for item in items:
-                self._take(item)
+                self._read(item)
                 if self._progress is not None:
                     self._progress(self.summary, item)
                 if self._stop is not None:
                     break
+            # What was read is taken whole, a stop or not.
+            self._drain()
             # An origin the stop cut short is not stored completely: a later load reads it again.
             if self._last_origin is not None and self._stop is None:
                 self._ended.append(self._last_origin)
@@ -225,6 +247,8 @@ class Ingest:
             # Every key again, whatever this load touched: a deletion can arrive long after the key's creation.
             settle_key_statuses(self.backend, self.writer)
         finally:
+            if self._pool is not None:
+                self._pool.close()
             self._in_flight.abandon()
             self._rejects.close()
         self.summary.seconds = time.perf_counter() - began
@@ -234,7 +258,51 @@ class Ingest:
         self.backend.flush()
         return self.summary
 
-    def _take(self, item: LoaderItem) -> None:
+    def _read(self, item: LoaderItem) -> None:
+        """Take an item now, or queue it for the worker processes; the items are taken in the order read either way."""
+        if self._pool is None:
+            if not (self._processes and isinstance(item, SourceRecord) and self.summary.read >= self._parallel_from):
+                self._take(item, None)
+                return
+            self._pool = PreparePool(self._processes, self.summary.incident, self.run_id)
+        self._filling.append(item)
+        if isinstance(item, SourceRecord):
+            self._filling_records.append((item.record, item.origin, item.index))
+            if len(self._filling_records) >= CHUNK_RECORDS:
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        assert self._pool is not None
+        # The oldest chunk's outcome is collected before the next chunk goes out, and taken after: the
+        # worker works on the next chunk while this process takes the last one and reads on.
+        oldest = (self._handed.popleft(), self._pool.oldest()) if self._pool.full else None
+        self._pool.submit(self._filling_records)
+        self._handed.append(self._filling)
+        self._filling, self._filling_records = [], []
+        if oldest is not None:
+            self._take_chunk(*oldest)
+
+    def _take_chunk(self, items: list[LoaderItem], outcome: list[Prepared]) -> None:
+        prepared = iter(outcome)
+        for item in items:
+            self._take(item, next(prepared) if isinstance(item, SourceRecord) else None)
+
+    def _drain(self) -> None:
+        """Take every item still queued, in order."""
+        if self._pool is None:
+            return
+        if self._filling_records:
+            self._hand_over()
+        elif self._filling:
+            # Items after the last record handed over (a file's digest, a skipped file) need no worker:
+            # they are taken after that chunk. A chunk went out before them, or they would hold a record.
+            self._handed[-1].extend(self._filling)
+            self._filling = []
+        while self._handed:
+            self._take_chunk(self._handed.popleft(), self._pool.oldest())
+
+    def _take(self, item: LoaderItem, prepared: Prepared | None) -> None:
+        """Count an item and put a record in the batch; ``prepared`` is the record's check, kept text and rows when a worker made them."""
         if item.origin != self._last_origin:
             if self._last_origin is not None:
                 self._ended.append(self._last_origin)
@@ -252,12 +320,16 @@ class Ingest:
             self._reject(item)
             return
         self.summary.read += 1
-        examined = examine_record(item.record)
-        if examined.reason is not None:
-            self._reject(Rejection(item.origin, item.index, examined.reason, item.record), counted=True)
+        if prepared is None:
+            examined = examine_record(item.record)
+            reason, containers = examined.reason, examined.containers
+        else:
+            reason, containers = prepared.reason, 0
+        if reason is not None:
+            self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
             return
         event_id = item.record["eventID"]
-        kept = keep(item.record, examined.containers)
+        kept = keep(item.record, containers) if prepared is None or prepared.kept is None else prepared.kept
         digest = kept.sha256
         if event_id in self._batch:
             variants = self._variants.setdefault(event_id, {})
@@ -269,6 +341,8 @@ class Ingest:
             return
         self._batch[event_id] = item
         self._kept[event_id] = kept
+        if prepared is not None:
+            self._prepared[event_id] = prepared
         if len(self._batch) >= self.batch_size:
             self._flush()
 
@@ -308,10 +382,18 @@ class Ingest:
         kept, self._kept = self._kept, {}
         variants, self._variants = self._variants, {}
         ended, self._ended = self._ended, []
+        prepared, self._prepared = self._prepared, {}
         incident = self.summary.incident
         produced: dict[str, dict[str, list[dict[str, Any]]]] = {}
         refused: list[Rejection] = []
         for event_id, item in batch.items():
+            made = prepared.get(event_id)
+            if made is not None:
+                if made.rows is not None:
+                    produced[event_id] = made.rows
+                else:
+                    refused.append(Rejection(item.origin, item.index, made.unreadable or "cannot interpret record", item.record))
+                continue
             try:
                 produced[event_id] = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, kept=kept[event_id])
             except Exception as exc:  # a record we cannot interpret is kept aside, never dropped

@@ -28,10 +28,11 @@ from keytrail.cli.signals import exit_status
 from keytrail.graph.backends import Backend
 from keytrail.graph.bulk import BulkError, BulkLoad, describe, open_bulk
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
-from keytrail.ingest import Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
+from keytrail.ingest import PARALLEL_FROM, Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
 from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, DEFAULT_MAX_ATTEMPTS, Source, SourceError, SourceOptions, TimeWindow, parse_time
 from keytrail.loaders.records import LoaderItem
 from keytrail.loaders.sources import KEY_RE, KINDS, check_targets, kind_of, open_source
+from keytrail.prepare import WorkerFailed, default_processes
 from keytrail.report.literal import literal_console, visible
 
 #: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
@@ -100,6 +101,16 @@ def load(
     ],
     incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.")] = "default",
     batch_size: Annotated[int, typer.Option(help="Events per write transaction.", min=1)] = DEFAULT_BATCH_SIZE,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            help=(
+                f"Worker processes that check records and make their rows, once {PARALLEL_FROM:,} records were read "
+                "(0: none, all in this process). Default: one per core beyond the first."
+            ),
+            min=0,
+        ),
+    ] = None,
     rejects: Annotated[
         Path | None,
         typer.Option(help="Where to keep rejected records (JSON lines, owner-only). Default: <home>/rejects/keytrail-rejects-<run>.jsonl"),
@@ -236,12 +247,25 @@ def load(
         for source in sources:
             source.on_progress = shown.refresh if shown else None
         rejects_path = rejects or default_rejects(run_id, settings.home)
-        ingest = Ingest(store, incident, batch_size=batch_size, rejects_path=rejects_path, progress=shown, run_id=run_id, on_origins_loaded=_tell(sources))
+        ingest = Ingest(
+            store,
+            incident,
+            batch_size=batch_size,
+            rejects_path=rejects_path,
+            progress=shown,
+            run_id=run_id,
+            on_origins_loaded=_tell(sources),
+            processes=default_processes() if processes is None else processes,
+        )
         stop.attach(ingest)
         try:
             summary = _run_bulk(bulk_load, ingest, sources, targets, err) if bulk_load else ingest.run(_chain(sources), list(targets))
         except SourceError as exc:
             _fail(err, exc)
+        except WorkerFailed as exc:
+            # What was stored before stays, whole (each batch is one unit); a later load counts it as duplicates.
+            err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))), soft_wrap=True)
+            raise typer.Exit(1) from exc
     if bulk_load and summary.stopped_by is not None:
         err.print(Text(f"stopped by {summary.stopped_by} before the import: nothing was stored, the store is as it was; run the load again"))
         raise typer.Exit(exit_status(summary.stopped_by))

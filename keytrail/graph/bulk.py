@@ -113,15 +113,25 @@ class _Table:
         self._handle: IO[str] = open(self.data_path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
         self.multiline = False
         self.rows = 0
+        self._lines: list[str] = []
 
     def add(self, line: str) -> None:
-        if not self.multiline and ("\n" in line or "\r" in line):
-            self.multiline = True
-        self._handle.write(line)
-        self._handle.write("\n")
+        self._lines.append(line)
         self.rows += 1
+        if len(self._lines) >= 1000:
+            self._write()
+
+    def _write(self) -> None:
+        text = "\n".join(self._lines) + "\n"
+        # Each row ends with one line break; any more lie inside quoted fields.
+        if not self.multiline and (text.count("\n") > len(self._lines) or "\r" in text):
+            self.multiline = True
+        self._lines = []
+        self._handle.write(text)
 
     def close(self) -> None:
+        if self._lines:
+            self._write()
         self._handle.close()
 
 
@@ -149,9 +159,6 @@ class CsvFiles:
         self._count += 1
         return f"{self._count:04d}-{what}"
 
-    def _signature(self, properties: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-        return tuple((name, _type_of(value)) for name, value in properties.items())
-
     def _columns(self, signature: tuple[tuple[str, str], ...]) -> list[str]:
         columns = []
         for name, kind in signature:
@@ -160,37 +167,52 @@ class CsvFiles:
             columns.append(f"{name}:{kind}")
         return columns
 
-    def _values(self, properties: dict[str, Any]) -> list[str]:
-        fields = []
-        for value in properties.values():
-            if type(value) is str:
-                fields.append(_quoted(value))
-            elif type(value) is list:
-                if type(value[0]) is str:
-                    for element in value:
-                        self.array_chars.update(element)
-                    if len(value) > 1:
-                        # Joined now, so the delimiter is fixed from here on (choose_array_delimiter checks every element against it).
-                        self.delimiter_used = True
-                    fields.append(_quoted(self.array_delimiter.join(value)))
-                else:
-                    fields.append(self.array_delimiter.join(_scalar_text(v) for v in value))
+    def _encode(self, properties: dict[str, Any]) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+        """The signature (each property's name and import type) and the CSV fields of ``properties``, nulls left out.
+
+        One pass over the properties: the CSV of a million events is written here, and a
+        function call per property (type, then text) cost a third of the bulk load's own time.
+        """
+        signature: list[tuple[str, str]] = []
+        fields: list[str] = []
+        for name, value in properties.items():
+            kind = type(value)
+            if kind is str:
+                signature.append((name, "string"))
+                fields.append('"' + value.replace('"', '""') + '"')
+            elif value is None:
+                continue
+            elif kind is list:
+                signature.append((name, _type_of(value)))
+                fields.append(self._array(value))
             else:
+                signature.append((name, _scalar_type(value)))
                 fields.append(_scalar_text(value))
-        return fields
+        return tuple(signature), fields
+
+    def _array(self, value: list[Any]) -> str:
+        if type(value[0]) is str:
+            for element in value:
+                self.array_chars.update(element)
+            if len(value) > 1:
+                # Joined now, so the delimiter is fixed from here on (choose_array_delimiter checks every element against it).
+                self.delimiter_used = True
+            return _quoted(self.array_delimiter.join(value))
+        return self.array_delimiter.join(_scalar_text(v) for v in value)
 
     def node(self, label: str, properties: dict[str, Any]) -> None:
         """One node; its key property (``NODE_KEYS``) is its import id in the label's id space."""
         key = NODE_KEYS[label]
-        if type(properties.get(key)) is not str:
-            raise BulkError(f"{label} key {key} must be a string, not {properties.get(key)!r}")
-        others = {k: v for k, v in properties.items() if k != key and v is not None}
-        signature = self._signature(others)
+        identity = properties.get(key)
+        if type(identity) is not str:
+            raise BulkError(f"{label} key {key} must be a string, not {identity!r}")
+        signature, fields = self._encode({k: v for k, v in properties.items() if k != key} if key in properties else properties)
         table = self._nodes.get((label, signature))
         if table is None:
             table = _Table(self.folder, self._stem(label), [f"{key}:ID({label})", *self._columns(signature)])
             self._nodes[(label, signature)] = table
-        table.add(",".join([_quoted(properties[key]), *self._values(others)]))
+        fields.insert(0, _quoted(identity))
+        table.add(",".join(fields))
 
     def relationship(self, start_label: str, start: str, kind: str, end_label: str, end: str, properties: dict[str, Any]) -> None:
         """One relationship between two nodes named by their keys."""
@@ -200,15 +222,14 @@ class CsvFiles:
             if plain is not None:
                 plain.add(_quoted(start) + "," + _quoted(end))
                 return
-        properties = {k: v for k, v in properties.items() if v is not None}
-        signature = self._signature(properties)
+        signature, fields = self._encode(properties)
         group = (start_label, kind, end_label, signature)
         table = self._relationships.get(group)
         if table is None:
             header = [f":START_ID({start_label})", *self._columns(signature), f":END_ID({end_label})"]
             table = _Table(self.folder, self._stem(kind), header)
             self._relationships[group] = table
-        table.add(",".join([_quoted(start), *self._values(properties), _quoted(end)]))
+        table.add(",".join([_quoted(start), *fields, _quoted(end)]))
 
     def close(self) -> None:
         for table in [*self._nodes.values(), *self._relationships.values()]:
