@@ -23,12 +23,12 @@ import orjson
 from keytrail.graph.backends import Backend, Run, default_home
 from keytrail.graph.queries import get_query
 from keytrail.graph.status import settle_key_statuses
-from keytrail.graph.transform import event_rows, reduce_batch, retagged
+from keytrail.graph.transform import reduce_batch, retagged
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE, GraphWriter
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile, SourceRecord, examine_record
 from keytrail.model.fingerprint import Kept, keep, record_json
 from keytrail.model.secrets import redact_tokens
-from keytrail.prepare import Prepared, PreparePool
+from keytrail.prepare import Prepared, PreparePool, rows_of
 
 
 @dataclass(slots=True)
@@ -329,7 +329,7 @@ class Ingest:
             self._reject(Rejection(item.origin, item.index, reason, item.record), counted=True)
             return
         event_id = item.record["eventID"]
-        kept = keep(item.record, containers) if prepared is None or prepared.kept is None else prepared.kept
+        kept = prepared.kept if prepared is not None and prepared.kept is not None else keep(item.record, containers)
         digest = kept.sha256
         if event_id in self._batch:
             variants = self._variants.setdefault(event_id, {})
@@ -388,16 +388,14 @@ class Ingest:
         refused: list[Rejection] = []
         for event_id, item in batch.items():
             made = prepared.get(event_id)
-            if made is not None:
-                if made.rows is not None:
-                    produced[event_id] = made.rows
-                else:
-                    refused.append(Rejection(item.origin, item.index, made.unreadable or "cannot interpret record", item.record))
-                continue
-            try:
-                produced[event_id] = event_rows(item.record, origin=item.origin, index=item.index, incident=incident, run_id=self.run_id, kept=kept[event_id])
-            except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
-                refused.append(Rejection(item.origin, item.index, f"cannot interpret record: {exc!r}", item.record))
+            if made is None:
+                rows, unreadable = rows_of(item.record, item.origin, item.index, incident, self.run_id, kept[event_id])
+            else:
+                rows, unreadable = made.rows, made.unreadable
+            if rows is None:
+                refused.append(Rejection(item.origin, item.index, unreadable or "cannot interpret record", item.record))
+            else:
+                produced[event_id] = rows
         find_existing = get_query("find_existing_events").body
 
         def unit(run: Run) -> tuple[dict[str, list[str]], int, dict[str, str | None]]:

@@ -44,17 +44,22 @@ class Prepared:
     unreadable: str | None = None
 
 
+def rows_of(record: dict[str, Any], origin: str, index: int, incident: str, run_id: str, kept: Kept) -> tuple[Rows | None, str | None]:
+    """A checked record's rows, or why none could be made (the record is then kept aside, never dropped)."""
+    try:
+        return event_rows(record, origin=origin, index=index, incident=incident, run_id=run_id, kept=kept), None
+    except Exception as exc:  # whatever the rules trip on: the reason goes to the rejects file
+        return None, f"cannot interpret record: {exc!r}"
+
+
 def prepare(record: dict[str, Any], origin: str, index: int, incident: str, run_id: str) -> Prepared:
     """The check, the kept text and fingerprint, and the rows of one record, as a load makes them."""
     examined = examine_record(record)
     if examined.reason is not None:
         return Prepared(examined.reason)
     kept = keep(record, examined.containers)
-    try:
-        rows = event_rows(record, origin=origin, index=index, incident=incident, run_id=run_id, kept=kept)
-    except Exception as exc:  # a record we cannot interpret is kept aside, never dropped
-        return Prepared(None, kept, None, f"cannot interpret record: {exc!r}")
-    return Prepared(None, kept, rows)
+    rows, unreadable = rows_of(record, origin, index, incident, run_id, kept)
+    return Prepared(None, kept, rows, unreadable)
 
 
 _Wire = tuple[str | None, str | None, str | None, bool, Rows | None, str | None]

@@ -14,7 +14,10 @@ from typing import Any
 import orjson
 
 from keytrail.graph.backends import Backend
+from keytrail.graph.runner import reset_store
 from keytrail.graph.schema import NODE_KEYS
+from keytrail.ingest import Ingest, LoadSummary
+from keytrail.loaders.files import FileSource
 
 HERE = Path(__file__).parent
 #: Labels and properties that record the load, not the evidence.
@@ -74,3 +77,21 @@ def snapshot(backend: Backend, *, provenance: bool = True) -> dict[str, Counter[
         properties = orjson.dumps(row["properties"], option=orjson.OPT_SORT_KEYS).decode()
         relationships[(_key(row["fromLabels"], row["from"]), row["type"], properties, _key(row["toLabels"], row["to"]))] += 1
     return {"nodes": nodes, "relationships": relationships}
+
+
+#: What a load summary says about the load, not the records: left out when two loads of the same records are compared.
+SUMMARY_STAMPS = ("run_id", "seconds", "rejects_path")
+
+
+def accounting(summary: LoadSummary | dict[str, Any]) -> dict[str, Any]:
+    """A load summary (or its JSON form) without its stamps."""
+    data = summary.as_dict() if isinstance(summary, LoadSummary) else summary
+    return {k: v for k, v in data.items() if k not in SUMMARY_STAMPS}
+
+
+def load_afresh(backend: Backend, paths: list[Path], incident: str, rejects: Path, batch_size: int = 2_000, **options: Any) -> LoadSummary:
+    """Empty the store of keytrail's data, then load ``paths`` into it (``options`` go to :class:`Ingest`); the summary must balance."""
+    reset_store(backend)
+    summary = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects, **options).run(FileSource(paths), [str(p) for p in paths])
+    assert summary.balanced
+    return summary

@@ -33,7 +33,7 @@ from keytrail.sample.doors import DOOR_INCIDENTS
 from keytrail.sample.layout import write_jsonl, write_s3_layout
 from keytrail.sample.routine import routine_key_incident
 
-from .snapshot import snapshot
+from .snapshot import accounting, load_afresh, snapshot
 
 pytestmark = pytest.mark.neo4j
 
@@ -87,20 +87,6 @@ def bulk_load(settings: Neo4jSettings, home: Path, paths: list[Path], incident: 
     return summary
 
 
-def online_load(backend: Neo4jBackend, paths: list[Path], incident: str, rejects: Path, batch_size: int = 2_000) -> LoadSummary:
-    reset_store(backend)
-    summary = Ingest(backend, incident, batch_size=batch_size, rejects_path=rejects).run(FileSource(paths), [str(p) for p in paths])
-    assert summary.balanced
-    return summary
-
-
-def _accounting(summary: LoadSummary) -> dict[str, Any]:
-    data = summary.as_dict()
-    for varying in ("run_id", "seconds", "rejects_path"):
-        data.pop(varying)
-    return data
-
-
 def _blast_radius(settings: Neo4jSettings, key: str, incident: str) -> Any:
     env = {"NEO4J_USERNAME": settings.username or "", "NEO4J_PASSWORD": settings.password or ""}
     result = CliRunner().invoke(app, ["--neo4j", settings.uri, "blast-radius", key, "--incident", incident, "--json"], env=env)
@@ -150,9 +136,9 @@ def test_a_bulk_load_stores_the_same_graph_as_an_online_load(
     paths = [records_folder]
     # Small batches, so that nodes and edges met again are merged across batches (online by the write queries themselves).
     # The same size for both: which copy a conflict is said to meet first (the store, or a record of the batch) depends on it.
-    online = online_load(neo4j_backend, paths, "parity", tmp_path / "online-rejects.jsonl", batch_size=50)
+    online = load_afresh(neo4j_backend, paths, "parity", tmp_path / "online-rejects.jsonl", batch_size=50)
     bulk = bulk_load(settings, home, paths, "parity", tmp_path / "bulk-rejects.jsonl", batch_size=50)
-    assert _accounting(bulk) == _accounting(online)
+    assert accounting(bulk) == accounting(online)
     assert (online.duplicates, online.conflicts, online.rejected) == (5, 1, 2), "the records were meant to hold duplicates, a conflict and a bad record"
     assert (tmp_path / "bulk-rejects.jsonl").read_text() == (tmp_path / "online-rejects.jsonl").read_text()
 
@@ -253,10 +239,10 @@ def test_hostile_text_comes_back_byte_identical_and_typed(bulk_server: tuple[Neo
     records = [_hostile(base, text, n) for n, text in enumerate(HOSTILE)]
     path = tmp_path / "hostile.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    online = online_load(neo4j_backend, [path], "hostile\x1f;", tmp_path / "online-rejects.jsonl")
+    online = load_afresh(neo4j_backend, [path], "hostile\x1f;", tmp_path / "online-rejects.jsonl")
     bulk = bulk_load(settings, home, [path], "hostile\x1f;", tmp_path / "bulk-rejects.jsonl")
     assert (online.loaded, online.rejected) == (len(records), 0), online.problems
-    assert _accounting(bulk) == _accounting(online)
+    assert accounting(bulk) == accounting(online)
 
     backend = Neo4jBackend(settings)
     try:

@@ -24,14 +24,14 @@ import keytrail.ingest
 from keytrail.cli.main import app
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import reset_store
-from keytrail.ingest import Ingest, LoadSummary
+from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import LoaderItem, SourceRecord
 from keytrail.prepare import PreparePool, WorkerFailed, prepare
 from keytrail.sample import session_token_incident, synthetic_records, workshop_incident
 from keytrail.sample.layout import write_jsonl, write_s3_layout
 
-from .snapshot import snapshot
+from .snapshot import accounting, load_afresh, snapshot
 
 CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
 
@@ -54,20 +54,6 @@ def records_folder(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Pa
     return root
 
 
-def _load(backend: Backend, root: Path, rejects: Path, **options: Any) -> LoadSummary:
-    reset_store(backend)
-    summary = Ingest(backend, "parallel", batch_size=211, rejects_path=rejects, **options).run(FileSource([root]), [str(root)])
-    assert summary.balanced
-    return summary
-
-
-def _accounting(summary: LoadSummary) -> dict[str, Any]:
-    data = summary.as_dict()
-    for varying in ("run_id", "seconds", "rejects_path"):
-        data.pop(varying)
-    return data
-
-
 class _CountedPool(PreparePool):
     chunks = 0
 
@@ -77,7 +63,7 @@ class _CountedPool(PreparePool):
 
 
 def test_worker_processes_store_the_same_graph(backend: Backend, records_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    serial = _load(backend, records_folder, tmp_path / "serial-rejects.jsonl")
+    serial = load_afresh(backend, [records_folder], "parallel", tmp_path / "serial-rejects.jsonl", batch_size=211)
     serial_graph = snapshot(backend)
     # Duplicates, a conflict and a bad record (the conflict is rejected too).
     assert (serial.duplicates, serial.conflicts, serial.rejected) == (5, 1, 2)
@@ -85,10 +71,10 @@ def test_worker_processes_store_the_same_graph(backend: Backend, records_folder:
     monkeypatch.setattr(keytrail.ingest, "CHUNK_RECORDS", 37)
     monkeypatch.setattr(keytrail.ingest, "PreparePool", _CountedPool)
     _CountedPool.chunks = 0
-    pooled = _load(backend, records_folder, tmp_path / "pooled-rejects.jsonl", processes=2, parallel_from=500)
+    pooled = load_afresh(backend, [records_folder], "parallel", tmp_path / "pooled-rejects.jsonl", batch_size=211, processes=2, parallel_from=500)
     # The first 500 records were taken here, the rest handed over in chunks of 37.
     assert _CountedPool.chunks >= (serial.read - 500) // 37
-    assert _accounting(pooled) == _accounting(serial)
+    assert accounting(pooled) == accounting(serial)
     assert (tmp_path / "pooled-rejects.jsonl").read_text() == (tmp_path / "serial-rejects.jsonl").read_text()
     assert snapshot(backend) == serial_graph
 
@@ -176,8 +162,7 @@ def test_the_cli_loads_with_and_without_worker_processes(tmp_path: Path, monkeyp
         stats = CliRunner().invoke(app, ["--home", str(home), "stats", "--json"], env={"NEO4J_URI": ""})
         assert stats.exit_code == 0, stats.output
         counts = {k: v for k, v in json.loads(stats.stdout).items() if k != "location"}
-        accounting = {k: v for k, v in summary.items() if k not in ("run_id", "seconds", "rejects_path")}
-        answers.append((accounting, counts))
+        answers.append((accounting(summary), counts))
         chunks.append(_CountedPool.chunks)
     # Without workers, nothing is handed over; with one, what is read after the first PARALLEL_FROM records is.
     assert chunks == [0, -(-2_000 // keytrail.ingest.CHUNK_RECORDS)]
