@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, help="keep (or reuse) the generated log files here")
     parser.add_argument("--no-online", action="store_true", help="only the bulk load")
     parser.add_argument("--no-parse", action="store_true", help="skip the read + transform step alone")
-    parser.add_argument("--processes", type=int, default=default_processes(), help="worker processes, as `load --processes` (default: the load's)")
+    parser.add_argument("--processes", type=int, default=default_processes(bulk=True), help="worker processes, as `load --processes` (default: the load's)")
     args = parser.parse_args()
     print(f"worker processes: {args.processes}")
     user, password = credentials_for(args.neo4j, os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD"))

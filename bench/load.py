@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=2_000)
     parser.add_argument("--neo4j", default=os.environ.get("NEO4J_URI"))
-    parser.add_argument("--processes", type=int, default=default_processes(), help="worker processes, as `load --processes` (default: the load's)")
+    parser.add_argument("--processes", type=int, default=default_processes(bulk=False), help="worker processes, as `load --processes` (default: the load's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="keytrail-bench-") as tmp:
         root = Path(tmp) / "logs"

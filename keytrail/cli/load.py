@@ -106,7 +106,7 @@ def load(
         typer.Option(
             help=(
                 f"Worker processes that check records and make their rows, once {PARALLEL_FROM:,} records were read "
-                "(0: none, all in this process). Default: one per core beyond the first."
+                "(0: none, all in this process). Default: one per core with --bulk, none without (they gain an online load nothing)."
             ),
             min=0,
         ),
@@ -255,7 +255,7 @@ def load(
             progress=shown,
             run_id=run_id,
             on_origins_loaded=_tell(sources),
-            processes=default_processes() if processes is None else processes,
+            processes=default_processes(bulk=bulk) if processes is None else processes,
         )
         stop.attach(ingest)
         try:
