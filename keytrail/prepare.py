@@ -155,7 +155,11 @@ class _Worker:
         return result
 
     def _failure(self) -> str:
-        code = self.process.poll()
+        # The pipe can break a moment before the process is reaped: wait a little, or a dead worker reads as running.
+        try:
+            code: int | None = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
         how = "is still running" if code is None else f"exited with status {code}" if code >= 0 else f"was killed by signal {-code}"
         pid = self.process.pid
         return f"a worker process preparing records (pid {pid}) stopped answering: it {how}; load again with --processes 0 to prepare in this process"

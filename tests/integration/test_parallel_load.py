@@ -99,10 +99,9 @@ def test_a_worker_that_dies_stops_the_load_with_a_clear_error(
     ingest = Ingest(falkordb_backend, "parallel", batch_size=211, rejects_path=tmp_path / "rejects.jsonl", processes=1, parallel_from=0)
     with pytest.raises(WorkerFailed, match=r"stopped answering: it was killed by signal 9; load again with --processes 0"):
         ingest.run(_dies_on_the_way(iter(FileSource([records_folder])), ingest, after=1_500), [str(records_folder)])
-    # Only whole batches were stored, each counted: nothing stored was left uncounted.
+    # Whole batches were stored: those counted, and at most the one in flight when the error came (a later load counts it as duplicates).
     stored = falkordb_backend.read("MATCH (e:Event) RETURN count(e) AS n", {})[0]["n"]
-    assert stored == ingest.summary.loaded
-    assert stored > 0
+    assert 0 < ingest.summary.loaded <= stored <= ingest.summary.loaded + 211
     assert ingest._pool is not None and all(w.process.poll() is not None for w in ingest._pool._workers), "no worker outlives the load"
 
 
