@@ -23,8 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psutil
+from resources import rss_of, workers_of  # bench/ is not a package
 
 from keytrail.graph.backends import Neo4jBackend, Neo4jSettings
 from keytrail.graph.bulk import BulkLoad, describe
@@ -38,6 +42,30 @@ from keytrail.model.fingerprint import keep
 from keytrail.prepare import default_processes
 from keytrail.sample.layout import write_s3_layout
 from keytrail.sample.synthetic import synthetic_records
+
+
+class PeakMemory:
+    """The peak resident memory of this process, and of it with its worker processes, sampled every 0.1 s."""
+
+    def __init__(self) -> None:
+        self.alone = 0
+        self.with_workers = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            alone = rss_of([me])
+            self.alone = max(self.alone, alone)
+            self.with_workers = max(self.with_workers, alone + rss_of(workers_of(me)))
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join()
+        mib = 1024 * 1024
+        return f"peak RSS: this process {self.alone / mib:,.0f} MiB, with its workers {self.with_workers / mib:,.0f} MiB"
 
 
 def parse_only(root: Path) -> tuple[int, float]:
@@ -83,11 +111,13 @@ def main() -> None:
             run_id = new_run_id()
             bulk = BulkLoad(backend, settings, run_id)
             ingest = Ingest(bulk.store, "bench", rejects_path=Path(tmp) / "bulk-rejects.jsonl", run_id=run_id, processes=args.processes)
+            memory = PeakMemory()
             summary = bulk.load(ingest, FileSource([root]), [str(root)])
+            peaks = memory.stop()
         finally:
             backend.close()
         bulk_seconds = summary.seconds
-        print(f"\nbulk: {summary.loaded:,} events in {bulk_seconds:.1f} s = {summary.loaded / bulk_seconds:,.0f} events/s")
+        print(f"\nbulk: {summary.loaded:,} events in {bulk_seconds:.1f} s = {summary.loaded / bulk_seconds:,.0f} events/s; {peaks}")
         for line in describe(bulk.times, summary.loaded):
             print(f"  {line}")
 

@@ -126,7 +126,15 @@ class Neo4jBackend:
         auth = (settings.username or "neo4j", settings.password) if settings.password else None
         self.location = settings.uri
         self._database = settings.database
-        self._driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth, max_transaction_retry_time=neo4j_retry_seconds())
+        # The server's notifications (e.g. "relationship type DELETED does not exist" on a store that holds none yet)
+        # are hints for whoever writes the queries; the driver would log each as a warning, query text and all, on the
+        # responder's terminal. They are not sent at all.
+        self._driver = neo4j.GraphDatabase.driver(
+            settings.uri,
+            auth=auth,
+            max_transaction_retry_time=neo4j_retry_seconds(),
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+        )
         try:
             self._driver.verify_connectivity()
         except Exception as exc:
