@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,8 @@ import pytest
 from keytrail.graph.backends import Backend, FalkorDBBackend, Neo4jBackend, Neo4jSettings
 from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import reset_store
+
+from .support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -61,12 +62,6 @@ def no_store_server_outlives_the_session(tmp_path_factory: pytest.TempPathFactor
                 process.kill()
         except (psutil.Error, OSError):
             continue
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _docker_answers() -> bool:
@@ -101,7 +96,7 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSe
             yield Neo4jSettings(container.get_connection_url(), "neo4j", "keytrail-test")
         return
     home = tmp_path_factory.mktemp("neo4j-home")
-    env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(_free_port()), NEO4J_HTTP_PORT=str(_free_port()))
+    env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(free_port()), NEO4J_HTTP_PORT=str(free_port()))
     script = REPO / "scripts" / "neo4j-local"
     started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=900)
     if started.returncode != 0:
@@ -169,7 +164,7 @@ def moto_env() -> Iterator[dict[str, str]]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield {

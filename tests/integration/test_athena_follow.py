@@ -19,7 +19,8 @@ from typer.testing import CliRunner, Result
 from keytrail.cli.main import app
 from keytrail.sample.doors import backdoor_role_incident
 
-from .test_cloud_sources import TABLE_COLUMNS, seed_athena
+from ..support import docs_table_input
+from .test_cloud_sources import seed_athena
 
 TABLE = "athena://slice_trail.cloudtrail_logs"
 WINDOW = ["--start", "2026-01-07", "--end", "2026-01-07", "--output", "s3://athena-results-follow/", "--incident", "slice"]
@@ -45,12 +46,7 @@ def aws(moto_env: dict[str, str]) -> Iterator[dict[str, str]]:
         with contextlib.suppress(glue.exceptions.AlreadyExistsException):
             glue.create_table(
                 DatabaseName="slice_trail",
-                TableInput={
-                    "Name": "cloudtrail_logs",
-                    "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
-                    "Parameters": {"projection.enabled": "true", "projection.timestamp.type": "date", "projection.timestamp.format": "yyyy/MM/dd"},
-                    "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in TABLE_COLUMNS]},
-                },
+                TableInput=docs_table_input(),
             )
         yield env
 

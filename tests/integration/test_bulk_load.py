@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from keytrail.sample.doors import DOOR_INCIDENTS
 from keytrail.sample.layout import write_jsonl, write_s3_layout
 from keytrail.sample.routine import routine_key_incident
 
+from ..support import free_port
 from .snapshot import accounting, load_afresh, snapshot
 
 pytestmark = pytest.mark.neo4j
@@ -42,17 +42,11 @@ SCRIPT = REPO / "scripts" / "neo4j-local"
 CORPUS_PARTS = ("invictus-aws-dataset", "stratus-red-team", "flaws2")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def bulk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Neo4jSettings, Path]]:
     """A neo4j-local server of this module's own: its settings and its home."""
     home = tmp_path_factory.mktemp("bulk-neo4j")
-    env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(_free_port()), NEO4J_HTTP_PORT=str(_free_port()), NEO4J_HEAP="1g")
+    env = dict(os.environ, KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(free_port()), NEO4J_HTTP_PORT=str(free_port()), NEO4J_HEAP="1g")
     env["NEO4J_PAGECACHE"] = "256m"
     started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     if started.returncode != 0:

@@ -31,29 +31,11 @@ from keytrail.loaders.records import LoaderItem
 from keytrail.loaders.s3 import S3Source
 from keytrail.sample import WorkshopFacts, workshop_incident, write_jsonl, write_lookup_events, write_s3_layout
 
+from ..support import DOCS_TABLE_COLUMNS, docs_table_input
+
 INCIDENT = "workshop"
 BUCKET = "workshop-trail-keytrail"
 DAY = TimeWindow(datetime(2026, 1, 7, tzinfo=UTC), datetime(2026, 1, 7, 23, 59, 59, tzinfo=UTC))
-# The table the CloudTrail documentation creates (partition projection on `timestamp`).
-TABLE_COLUMNS = [
-    ("eventversion", "string"),
-    (
-        "useridentity",
-        "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,"
-        "onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,"
-        "creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,"
-        "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>,sourceidentity:string>>",
-    ),
-    *[(n, "string") for n in ("eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "useragent", "errorcode", "errormessage")],
-    *[(n, "string") for n in ("requestparameters", "responseelements", "additionaleventdata", "requestid", "eventid")],
-    ("resources", "array<struct<arn:string,accountid:string,type:string>>"),
-    *[(n, "string") for n in ("eventtype", "apiversion", "readonly", "recipientaccountid", "serviceeventdetails", "sharedeventid")],
-    *[(n, "string") for n in ("vpcendpointid", "vpcendpointaccountid", "eventcategory")],
-    ("addendum", "struct<reason:string,updatedfields:string,originalrequestid:string,originaleventid:string>"),
-    ("sessioncredentialfromconsole", "string"),
-    ("edgedevicedetails", "string"),
-    ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +57,7 @@ def aws(moto_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         glue.create_database(DatabaseInput={"Name": "trail"})
         glue.create_table(
             DatabaseName="trail",
-            TableInput={
-                "Name": "cloudtrail_logs",
-                "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
-                "Parameters": {"projection.enabled": "true", "projection.timestamp.type": "date", "projection.timestamp.format": "yyyy/MM/dd"},
-                "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in TABLE_COLUMNS]},
-            },
+            TableInput=docs_table_input(),
         )
         yield env
 
@@ -89,7 +66,7 @@ def aws(moto_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def _render(value: Any, hive: str) -> Any:
-    """json_format(CAST(value AS JSON)) for the few ROW/ARRAY types of TABLE_COLUMNS: lower-case declared fields, nulls kept."""
+    """json_format(CAST(value AS JSON)) for the few ROW/ARRAY types of DOCS_TABLE_COLUMNS: lower-case declared fields, nulls kept."""
     if value is None:
         return None
     if hive.startswith("array<"):
@@ -117,7 +94,7 @@ def athena_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for record in records:
         lowered = {k.lower(): v for k, v in record.items()}
         row: dict[str, Any] = {}
-        for name, hive in TABLE_COLUMNS:
+        for name, hive in DOCS_TABLE_COLUMNS:
             value = lowered.get(name)
             if value is None:
                 row[name] = None
@@ -132,7 +109,7 @@ def athena_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def seed_athena(endpoint: str, records: list[dict[str, Any]]) -> None:
-    names = [n for n, _ in TABLE_COLUMNS]
+    names = [n for n, _ in DOCS_TABLE_COLUMNS]
     result = {
         "rows": [{"Data": [{"VarCharValue": n} for n in names]}]
         + [{"Data": [{} if row[n] is None else {"VarCharValue": row[n]} for n in names]} for row in athena_rows(records)],

@@ -8,6 +8,7 @@ and all, on stderr. keytrail asks the server not to send them.
 from __future__ import annotations
 
 import logging
+
 import pytest
 
 from keytrail.graph.backends import Neo4jBackend

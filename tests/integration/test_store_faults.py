@@ -8,7 +8,6 @@ it stops it. ``KEYTRAIL_NEO4J_RETRY_SECONDS`` shortens the driver's retries so t
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from keytrail.graph.runner import reset_store
 from keytrail.sample import workshop_incident
 from keytrail.sample.layout import write_jsonl
 
+from ..support import free_port
 from .snapshot import snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,17 +30,11 @@ HARNESS = Path(__file__).parent / "crash" / "stopped_load.py"
 pytestmark = pytest.mark.neo4j
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("faulty-neo4j")
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
-    env.update(KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(_port()), NEO4J_HTTP_PORT=str(_port()), KEYTRAIL_NEO4J_RETRY_SECONDS="5")
+    env.update(KEYTRAIL_NEO4J_HOME=str(home), NEO4J_BOLT_PORT=str(free_port()), NEO4J_HTTP_PORT=str(free_port()), KEYTRAIL_NEO4J_RETRY_SECONDS="5")
     started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=900)
     assert started.returncode == 0, started.stdout + started.stderr
     env["NEO4J_URI"] = f"bolt://127.0.0.1:{env['NEO4J_BOLT_PORT']}"

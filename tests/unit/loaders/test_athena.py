@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +13,6 @@ import boto3
 import pytest
 import requests
 import sqlglot
-from moto.server import ThreadedMotoServer
 from sqlglot import exp
 
 from keytrail.loaders.athena import (
@@ -34,6 +30,8 @@ from keytrail.loaders.athena import (
 from keytrail.loaders.base import SourceError, SourceOptions, TimeWindow
 from keytrail.loaders.records import SourceRecord, check_record
 from keytrail.sample import workshop_incident
+
+from ...support import DOCS_TABLE_COLUMNS, docs_table_input
 
 # The seed workshop's table, as its CDK stack declares it (partition projection on three keys).
 WORKSHOP_COLUMNS = [
@@ -84,52 +82,9 @@ WORKSHOP_TABLE = {
         "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in WORKSHOP_COLUMNS]},
     }
 }
-# The table the CloudTrail documentation creates today (partition projection on `timestamp`).
-DOCS_COLUMNS = [
-    ("eventversion", "string"),
-    (
-        "useridentity",
-        "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,"
-        "onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,"
-        "creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,"
-        "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>,sourceidentity:string>>",
-    ),
-    ("eventtime", "string"),
-    ("eventsource", "string"),
-    ("eventname", "string"),
-    ("awsregion", "string"),
-    ("sourceipaddress", "string"),
-    ("useragent", "string"),
-    ("errorcode", "string"),
-    ("errormessage", "string"),
-    ("requestparameters", "string"),
-    ("responseelements", "string"),
-    ("additionaleventdata", "string"),
-    ("requestid", "string"),
-    ("eventid", "string"),
-    ("resources", "array<struct<arn:string,accountid:string,type:string>>"),
-    ("eventtype", "string"),
-    ("apiversion", "string"),
-    ("readonly", "string"),
-    ("recipientaccountid", "string"),
-    ("serviceeventdetails", "string"),
-    ("sharedeventid", "string"),
-    ("vpcendpointid", "string"),
-    ("vpcendpointaccountid", "string"),
-    ("eventcategory", "string"),
-    ("addendum", "struct<reason:string,updatedfields:string,originalrequestid:string,originaleventid:string>"),
-    ("sessioncredentialfromconsole", "string"),
-    ("edgedevicedetails", "string"),
-    ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
-]
-DOCS_TABLE = {
-    "Table": {
-        "Name": "cloudtrail_logs",
-        "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
-        "Parameters": {"projection.enabled": "true", "projection.timestamp.type": "date", "projection.timestamp.format": "yyyy/MM/dd"},
-        "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in DOCS_COLUMNS]},
-    }
-}
+# The table the CloudTrail documentation creates today (tests/support.py).
+DOCS_COLUMNS = DOCS_TABLE_COLUMNS
+DOCS_TABLE = {"Table": docs_table_input()}
 MANUAL_TABLE = {
     "Table": {
         "Name": "cloudtrail_manual",
@@ -474,20 +429,9 @@ def test_a_realistic_row() -> None:
 # --------------------------------------------------------------------------- end to end through pyathena and moto
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def moto_endpoint(moto_env: dict[str, str]) -> str:
+    return moto_env["AWS_ENDPOINT_URL"]
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ missing buckets and throttling."""
 from __future__ import annotations
 
 import json
-import logging
 import re
-import socket
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,6 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.stub import Stubber
 from moto.core.authorization import enable_iam_authentication
-from moto.server import ThreadedMotoServer
 
 from keytrail.loaders.aws import client_config
 from keytrail.loaders.base import SourceError, SourceOptions, TimeWindow, parse_time
@@ -34,12 +32,6 @@ ORG_BUCKET = "org-trail-logs-keytrail"
 ORG = "o-a1b2c3d4e5"
 FAKE: dict[str, Any] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 NAME_TIME = re.compile(r"_(\d{8}T\d{4}Z)_\w+\.json\.gz$")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -62,13 +54,8 @@ class Calls:
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def endpoint(moto_env: dict[str, str]) -> str:
+    return moto_env["AWS_ENDPOINT_URL"]
 
 
 def upload(client: Any, bucket: str, root: Path) -> list[str]:
@@ -345,7 +332,7 @@ def test_missing_bucket(endpoint: str) -> None:
 def restricted_user(endpoint: str, trail: Bucket) -> Iterator[dict[str, Any]]:
     """An IAM user allowed to list the trail bucket but not to read its objects; IAM enforced meanwhile."""
     iam = boto3.client("iam", endpoint_url=endpoint, **FAKE)
-    name = f"responder-{_free_port()}"
+    name = f"responder-{uuid.uuid4().hex[:12]}"
     iam.create_user(UserName=name)
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{trail.name}"}]}
     iam.put_user_policy(UserName=name, PolicyName="list-only", PolicyDocument=json.dumps(policy))
