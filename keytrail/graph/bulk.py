@@ -23,7 +23,9 @@ import math
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -296,6 +298,8 @@ _EARLIEST = {
 _EFFECT_LABEL = {query: label for label, query in EFFECT_QUERY.items()}
 #: What BulkStore leaves to the online steps after the import.
 _DEFERRED = ("record_load_run", "merge_loaded_objects")
+#: The file of the load's EventIndex, in the load's folder beside the CSV files (not one of them).
+EVENT_INDEX = "events-taken.sqlite"
 
 
 def _set_map(properties: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -307,10 +311,78 @@ def _set_map(properties: dict[str, Any], changes: dict[str, Any]) -> None:
             properties[name] = value
 
 
-@dataclass(slots=True)
-class _Event:
-    sha256: str | None
-    incidents: list[str]
+class EventIndex:
+    """The events a bulk load has taken, eventID to (incident, record sha256), kept on disk.
+
+    A bulk load must answer ``find_existing_events`` for every event it has read, and in memory that took
+    about 380 bytes an event (550 MiB for a million). The events of the unit being written stay in memory,
+    because their edges look them up row by row. :meth:`settle` moves them to an SQLite table at the end of
+    each unit. Older events are looked up there, in one query per batch. The table's file sits in the load's
+    owner-only folder and goes with it.
+    """
+
+    _CHUNK = 500  # ids per lookup query, well under SQLite's limit on parameters
+    # One fixed statement: a shorter chunk is padded with NULL, which equals no id.
+    _LOOKUP = "SELECT id, incident, sha256 FROM event WHERE id IN (" + ",".join(["?"] * _CHUNK) + ")"
+
+    def __init__(self, path: Path) -> None:
+        # Units are written on Ingest's writer thread, one at a time; the lock keeps any other caller out meanwhile.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        # Nothing here needs to survive a crash: a bulk load that stops imports nothing and deletes the folder.
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA cache_size=-65536")  # KiB: the page cache is bounded at 64 MiB
+        self._db.execute("CREATE TABLE event (id TEXT PRIMARY KEY, incident TEXT NOT NULL, sha256 TEXT) WITHOUT ROWID")
+        self._recent: dict[str, tuple[str, str | None]] = {}
+        self._stored = 0
+
+    def __len__(self) -> int:
+        return self._stored + len(self._recent)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._recent or (isinstance(event_id, str) and bool(self._from_disk([event_id])))
+
+    def add(self, event_id: str, incident: str, sha256: str | None) -> None:
+        self._recent[event_id] = (incident, sha256)
+
+    def find(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """The ids among ``ids`` already taken, with their incident and sha256."""
+        found: dict[str, tuple[str, str | None]] = {}
+        older = []
+        for event_id in ids:
+            if (taken := self._recent.get(event_id)) is not None:
+                found[event_id] = taken
+            else:
+                older.append(event_id)
+        found.update(self._from_disk(older))
+        return found
+
+    def _from_disk(self, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        found: dict[str, tuple[str, str | None]] = {}
+        if not self._stored:
+            return found
+        with self._lock:
+            for start in range(0, len(ids), self._CHUNK):
+                chunk: list[str | None] = [*ids[start : start + self._CHUNK]]
+                chunk += [None] * (self._CHUNK - len(chunk))
+                for event_id, incident, sha256 in self._db.execute(self._LOOKUP, chunk):
+                    found[event_id] = (incident, sha256)
+        return found
+
+    def settle(self) -> None:
+        """Move the events taken since the last call to disk."""
+        if not self._recent:
+            return
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO event (id, incident, sha256) VALUES (?, ?, ?)", ((i, inc, sha) for i, (inc, sha) in self._recent.items()))
+        self._stored += len(self._recent)
+        self._recent = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
 
 @dataclass(slots=True)
@@ -326,7 +398,7 @@ class BulkStore:
     location: str
     name: str = "neo4j"
     deferred: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    events: dict[str, _Event] = field(default_factory=dict)
+    events: EventIndex = field(init=False)
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)
     addresses: dict[str, None] = field(default_factory=dict)
     agents: dict[str, None] = field(default_factory=dict)
@@ -344,6 +416,9 @@ class BulkStore:
     #: Set by :meth:`finish`: no row is taken after the files are complete.
     finished: bool = False
 
+    def __post_init__(self) -> None:
+        self.events = EventIndex(self.csv.folder / EVENT_INDEX)
+
     # -- the Backend interface
 
     def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -353,7 +428,10 @@ class BulkStore:
         return self._run(statement, params)
 
     def write_unit(self, work: Callable[[Run], T], holder: str) -> T:
-        return work(self._run)
+        try:
+            return work(self._run)
+        finally:
+            self.events.settle()
 
     def apply_schema(self) -> None:
         """The schema is created online after the import."""
@@ -363,6 +441,7 @@ class BulkStore:
 
     def close(self) -> None:
         self.csv.close()
+        self.events.close()
 
     # -- statements
 
@@ -373,7 +452,8 @@ class BulkStore:
         if name == "take_write_lock":
             return [{"taken": 1}]
         if name == "find_existing_events":
-            return [{"eventID": i, "incidents": list(e.incidents), "recordSha256": e.sha256} for i in params["ids"] if (e := self.events.get(i))]
+            taken = self.events.find(params["ids"])
+            return [{"eventID": i, "incidents": [incident], "recordSha256": sha256} for i, (incident, sha256) in taken.items()]
         if name == "access-keys-page":
             # Key statuses are decided online after the import, from the whole store (status.settle_key_statuses).
             return []
@@ -400,9 +480,10 @@ class BulkStore:
         return [{"landed": len(rows)}]
 
     def _merge_events(self, rows: list[dict[str, Any]]) -> int:
+        taken = self.events.find(row["eventID"] for row in rows)
         for row in rows:
             event_id = row["eventID"]
-            if event_id in self.events:
+            if event_id in taken:
                 raise BulkError(f"event {event_id!r} sent twice (the Event(eventID) uniqueness constraint would refuse it)")
             if row["action"] not in self.actions:
                 self.actions[row["action"]] = {"name": row["action"], "eventSource": row["eventSource"], "eventName": row["eventName"]}
@@ -410,7 +491,8 @@ class BulkStore:
             _set_map(node, row["props"])
             node["eventID"] = event_id
             node["incidents"] = [row["incident"]]
-            self.events[event_id] = _Event(node.get("recordSha256"), node["incidents"])
+            self.events.add(event_id, row["incident"], node.get("recordSha256"))
+            taken[event_id] = (row["incident"], node.get("recordSha256"))
             self.csv.node("Event", node)
             self.csv.relationship("Event", event_id, "INVOKED", "Action", row["action"], {})
             if row["ip"] is not None:
@@ -718,7 +800,7 @@ class BulkLoad:
         csv = self.store.csv
         self.times.csv_hubs = time.perf_counter() - began
         self.times.nodes, self.times.relationships = csv.counts
-        self.times.csv_bytes = sum(p.stat().st_size for p in self.folder.iterdir())
+        self.times.csv_bytes = sum(p.stat().st_size for p in self.folder.iterdir() if p.name != EVENT_INDEX)
         try:
             self._import(csv.import_arguments(), csv.array_delimiter)
         finally:
