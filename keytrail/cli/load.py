@@ -27,6 +27,7 @@ from keytrail.cli.settings import open_store, settings_of
 from keytrail.cli.signals import exit_status
 from keytrail.graph.backends import Backend
 from keytrail.graph.bulk import BulkError, BulkLoad, describe, open_bulk
+from keytrail.graph.keys import KEY_BYTES
 from keytrail.graph.writer import DEFAULT_BATCH_SIZE
 from keytrail.ingest import PARALLEL_FROM, Ingest, LoadSummary, ObjectManifest, default_rejects, new_run_id
 from keytrail.loaders.base import DEFAULT_MARGIN_DAYS, DEFAULT_MAX_ATTEMPTS, Source, SourceError, SourceOptions, TimeWindow, parse_time
@@ -90,6 +91,13 @@ class _Progress:
         self.refresh()
 
 
+def _incident_name(value: str) -> str:
+    """An incident's name is the key of its node, and a store cannot index a long one (keytrail/graph/keys.py)."""
+    if len(value) * 4 > KEY_BYTES and (size := len(value.encode("utf-8", "surrogatepass"))) > KEY_BYTES:
+        raise typer.BadParameter(f"an incident's name is at most {KEY_BYTES:,} bytes in UTF-8, this one is {size:,}")
+    return value
+
+
 def load(
     ctx: typer.Context,
     targets: Annotated[
@@ -99,7 +107,7 @@ def load(
             metavar="TARGET...",
         ),
     ],
-    incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.")] = "default",
+    incident: Annotated[str, typer.Option("--incident", "-i", help="Name the events are loaded under.", callback=_incident_name)] = "default",
     batch_size: Annotated[int, typer.Option(help="Events per write transaction.", min=1)] = DEFAULT_BATCH_SIZE,
     processes: Annotated[
         int | None,

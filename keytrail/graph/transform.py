@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from keytrail.graph.effects import EFFECT_QUERY, relationship_type
+from keytrail.graph.keys import bound_keys
 from keytrail.model.fingerprint import Kept, keep
 from keytrail.model.identity import key_kind, made_by_aws, principal_of_identity, session_issuer, valid_key
 from keytrail.model.secrets import redact_tokens
@@ -85,8 +86,13 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
 def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, kept: Kept | None = None) -> dict[str, list[dict[str, Any]]]:
     """All rows one (already checked) record contributes, keyed by write query name.
 
-    ``kept`` is the record's :func:`~keytrail.model.fingerprint.keep`, when the caller has it already.
+    ``kept`` is the record's :func:`~keytrail.model.fingerprint.keep`, when the caller has it already. Keys too long
+    for a store to index are bounded (:mod:`keytrail.graph.keys`).
     """
+    return bound_keys(_event_rows(record, origin=origin, index=index, incident=incident, run_id=run_id, kept=kept))
+
+
+def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, kept: Kept | None) -> dict[str, list[dict[str, Any]]]:
     kept = kept or keep(record)
     # A plain record's parts are shallow and hold no token; a responseElements given as text is parsed here, and may hold either.
     plain = kept.plain

@@ -16,6 +16,12 @@ from typing import Any
 from keytrail.model.time import event_time_of, normalise_time
 
 #: Fields that must be strings when present. Every other field is optional (primer §1).
+#: The fields of a record that become indexed Event properties or part of the Action key, and the most UTF-8 bytes each
+#: may hold. CloudTrail writes GUIDs, service host names and API operation names there, all far shorter; a longer value
+#: is not a CloudTrail record, and an index of either store would fail on it (keytrail/graph/keys.py).
+INDEXED_FIELDS: tuple[str, ...] = ("eventID", "eventSource", "eventName", "sharedEventID")
+INDEXED_FIELD_BYTES = 1_024
+
 _STRING_FIELDS = (
     "eventSource",
     "eventName",
@@ -161,6 +167,10 @@ def _field_problem(record: Any) -> str | None:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             return f"field {name} must be a string, got {type(value).__name__}"
+    for name in INDEXED_FIELDS:
+        value = record.get(name)
+        if isinstance(value, str) and len(value) * 4 > INDEXED_FIELD_BYTES and (size := len(value.encode("utf-8", "surrogatepass"))) > INDEXED_FIELD_BYTES:
+            return f"field {name} is {size:,} bytes long; keytrail indexes it and takes at most {INDEXED_FIELD_BYTES:,} (CloudTrail's are far shorter)"
     for name in _OBJECT_FIELDS:
         value = record.get(name)
         if value is not None and not isinstance(value, dict):
