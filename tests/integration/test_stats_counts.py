@@ -65,3 +65,24 @@ def test_stats_incidents_count_each_incidents_events_in_one_pass(backend: Backen
         times = sorted(normalise_time(record["eventTime"])[0] for record in part)
         expected = {"incident": incident, "events": len(part), "firstEvent": times[0] if times else None, "lastEvent": times[-1] if times else None, "loads": 1}
         assert found[incident] == expected
+
+
+def test_read_commands_on_an_embedded_store_nothing_was_written_to_answer_nothing(tmp_path: Path) -> None:
+    """A responder's first ``stats`` or ``findings``, before any load: the embedded store answers no row at all, not a zero."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from keytrail.cli.main import app
+
+    home = ["--home", str(tmp_path / "never-written")]
+    try:
+        stats = CliRunner().invoke(app, [*home, "stats", "--json"])
+        assert stats.exit_code == 0, stats.output
+        data = json.loads(stats.stdout)
+        assert (data["events"], data["nodes"], data["relationships"], data["incidents"]) == (0, 0, 0, [])
+        findings = CliRunner().invoke(app, [*home, "findings", "--json"])
+        assert findings.exit_code == 0, findings.output
+        assert json.loads(findings.stdout)["total"] == 0
+    finally:
+        CliRunner().invoke(app, [*home, "store", "stop"])
