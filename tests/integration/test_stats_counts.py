@@ -76,13 +76,14 @@ def test_read_commands_on_an_embedded_store_nothing_was_written_to_answer_nothin
     from keytrail.cli.main import app
 
     home = ["--home", str(tmp_path / "never-written")]
+    embedded = {"NEO4J_URI": ""}  # the test run's NEO4J_URI would otherwise send the commands to its Neo4j
     try:
-        stats = CliRunner().invoke(app, [*home, "stats", "--json"])
+        stats = CliRunner().invoke(app, [*home, "stats", "--json"], env=embedded)
         assert stats.exit_code == 0, stats.output
         data = json.loads(stats.stdout)
         assert (data["events"], data["nodes"], data["relationships"], data["incidents"]) == (0, 0, 0, [])
-        findings = CliRunner().invoke(app, [*home, "findings", "--json"])
+        findings = CliRunner().invoke(app, [*home, "findings", "--json"], env=embedded)
         assert findings.exit_code == 0, findings.output
         assert json.loads(findings.stdout)["total"] == 0
     finally:
-        CliRunner().invoke(app, [*home, "store", "stop"])
+        CliRunner().invoke(app, [*home, "store", "stop"], env=embedded)
