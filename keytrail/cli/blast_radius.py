@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from keytrail.cli import exits
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.report.blast_radius import build_blast_radius
@@ -35,4 +36,4 @@ def blast_radius(
     else:
         print_sections(report_console(), blast_radius_header(report), blast_radius_sections(report, timeline=timeline))
     if not report.found:
-        raise typer.Exit(1)
+        raise typer.Exit(exits.NOT_ALL)

@@ -8,6 +8,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from keytrail.cli import exits
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.runner import run_query
@@ -25,12 +26,12 @@ def event(
         rows = run_query(backend, "event-record", {"eventID": event_id})
     if not rows:
         typer.echo(f"error: no event {event_id!r} in the store", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(exits.NOT_ALL)
     found = rows[0]
     if raw:
         if found["raw"] is None:
             typer.echo(f"error: event {event_id!r} was stored by a keytrail that did not keep the record; load its source again into a new store", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(exits.NOT_ALL)
         # Exactly the kept text: no re-serialisation, nothing interpreted.
         sys.stdout.write(found["raw"] + "\n")
         return

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from keytrail.cli import exits
 from keytrail.cli.follow import FollowFilters, derive_filters
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
@@ -36,8 +37,6 @@ from keytrail.loaders.sources import KEY_RE, KINDS, check_targets, kind_of, open
 from keytrail.prepare import WorkerFailed, default_processes
 from keytrail.report.literal import literal_console, visible
 
-#: Exit status when a cloud source cannot be read (access denied, missing bucket or table, throttled).
-EXIT_SOURCE = 4
 _CLOUD = f"Cloud sources ({', '.join(kind.scheme for kind in KINDS if kind.scheme)})"
 _ATHENA = "Athena"
 _USAGES = [kind.usage for kind in KINDS]
@@ -273,7 +272,7 @@ def load(
         except WorkerFailed as exc:
             # What was stored before stays, whole (each batch is one unit); a later load counts it as duplicates.
             err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))), soft_wrap=True)
-            raise typer.Exit(1) from exc
+            raise typer.Exit(exits.NOT_ALL) from exc
     if bulk_load and summary.stopped_by is not None:
         err.print(Text(f"stopped by {summary.stopped_by} before the import: nothing was stored, the store is as it was; run the load again"))
         raise typer.Exit(exit_status(summary.stopped_by))
@@ -294,7 +293,7 @@ def load(
         err.print(Text(f"{stop.reason} arrived after every record was read: the load is complete and saved"))
         raise typer.Exit(exit_status(stop.reason))
     if not summary.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(exits.NOT_ALL)
 
 
 class _StopRelay:
@@ -317,13 +316,13 @@ class _StopRelay:
 
 def _fail(err: Console, exc: SourceError) -> NoReturn:
     err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))))
-    raise typer.Exit(EXIT_SOURCE) from exc
+    raise typer.Exit(exits.SOURCE) from exc
 
 
 def _refuse(err: Console, exc: BulkError) -> NoReturn:
     """A bulk load that cannot be, or whose import failed: one line (never wrapped), exit 1."""
     err.print(Text.assemble(("error:", "red"), " ", visible(str(exc))), soft_wrap=True)
-    raise typer.Exit(1) from exc
+    raise typer.Exit(exits.NOT_ALL) from exc
 
 
 def _run_bulk(bulk_load: BulkLoad, ingest: Ingest, sources: Sequence[Source], targets: Sequence[str], err: Console) -> LoadSummary:

@@ -8,6 +8,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from keytrail.cli import exits
 from keytrail.cli.output import print_json, print_rows
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.queries import QueryParameterError, UnknownQueryError, analysis_queries, get_query
@@ -60,16 +61,16 @@ def query(
     except UnknownQueryError:
         known = ", ".join(q.name for q in analysis_queries())
         typer.secho(f"error: no query named {name!r}; known: {known}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exits.USAGE) from None
     if named.kind != "analysis":
         typer.secho(f"error: {name} is an internal write query", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2)
+        raise typer.Exit(exits.USAGE)
     params = parse_params(param or [])
     try:
         named.check_params(params)
     except QueryParameterError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exits.USAGE) from None
     with open_store(settings_of(ctx)) as backend:
         rows = run_query(backend, name, params)
     if as_json:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from keytrail.cli import exits
 from keytrail.cli.settings import open_store, settings_of
 from keytrail.graph.runner import reset_store
 
@@ -18,7 +19,7 @@ def reset(
     settings = settings_of(ctx)
     if not yes:
         typer.secho(f"refusing to reset {settings.store_description} without --yes", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2)
+        raise typer.Exit(exits.USAGE)
     with open_store(settings) as backend:
         deleted = reset_store(backend)
     typer.echo(f"Deleted {deleted:,} keytrail nodes from {settings.store_description}.")

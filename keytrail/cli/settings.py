@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from keytrail.cli import exits
 from keytrail.cli.signals import Interrupted, handled_signals
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
 from keytrail.graph.neo4j_local import credentials_for
@@ -38,10 +39,6 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-#: Exit status when the store cannot be reached or fails during the command.
-EXIT_STORE = 3
-
-
 @contextmanager
 def open_store(settings: Settings, on_signal: Callable[[str], None] | None = None) -> Iterator[Backend]:
     """Open the configured store for one command, and close it whatever ends the command.
@@ -61,7 +58,7 @@ def open_store(settings: Settings, on_signal: Callable[[str], None] | None = Non
     except BackendError as exc:
         typer.secho(f"error: {visible(str(exc))}", err=True, fg=typer.colors.RED)
         typer.secho(f"the store is {settings.store_description}; {_what_to_do(settings)}", err=True)
-        raise typer.Exit(EXIT_STORE) from None
+        raise typer.Exit(exits.STORE) from None
     except Interrupted as exc:
         typer.secho(f"stopped by {exc}: nothing unfinished was saved; run the command again", err=True, fg=typer.colors.RED)
         raise typer.Exit(exc.exit_status) from None
@@ -88,4 +85,4 @@ def require_incident(backend: Backend, incident: str | None) -> None:
     known = [row["incident"] for row in run_query(backend, "incident-names")]
     if incident not in known:
         typer.echo(f"error: no incident {incident!r} in the store; known incidents: {', '.join(visible(k) for k in known) or 'none'}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(exits.NOT_ALL)

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from keytrail.cli import exits
 from keytrail.cli.output import print_json
-from keytrail.cli.settings import EXIT_STORE, Settings, settings_of
+from keytrail.cli.settings import Settings, settings_of
 from keytrail.graph.backends import BackendError, stop_embedded_server
 from keytrail.report.literal import visible
 
@@ -21,7 +22,7 @@ app = typer.Typer(
 def _embedded(settings: Settings) -> None:
     if settings.neo4j is not None:
         typer.secho(f"error: keytrail store is for the embedded store; the store in use is {settings.store_description}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2)
+        raise typer.Exit(exits.USAGE)
 
 
 def _duration(seconds: float) -> str:
@@ -79,7 +80,7 @@ def stop(ctx: typer.Context) -> None:
         pid = stop_embedded_server(settings.home)
     except BackendError as exc:
         typer.secho(f"error: {visible(str(exc))}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(EXIT_STORE) from None
+        raise typer.Exit(exits.STORE) from None
     if pid is None:
         typer.echo(f"No server of the store in {visible(str(settings.home))} was running.")
     else:

@@ -24,7 +24,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -310,7 +310,7 @@ def _lookup_events(events: list[Any], origin: str, counter: _Counter) -> Iterato
             yield Rejection(origin, index, "CloudTrailEvent is not a JSON object", event)
 
 
-def records_from_stream(stream: IO[bytes], origin: str, *, budget: Budget | None = None, unclaimed: bool = False) -> Iterator[LoaderItem]:
+def records_from_stream(stream: _Readable, origin: str, *, budget: Budget | None = None, unclaimed: bool = False) -> Iterator[LoaderItem]:
     """Yield the records of one stored object (plain or compressed JSON, or JSON lines), or why it could not be read.
 
     JSON lines are streamed a line at a time, so an export of any size never sits in

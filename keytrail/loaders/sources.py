@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from keytrail.loaders import athena, files, lookup_events, s3
+from keytrail.loaders import athena, files, lookup_events, s3, stdin
 from keytrail.loaders.base import OPTION_FLAGS, OriginManifest, Source, SourceError, SourceKind, SourceOptions
 
 #: Every kind of target, in the order ``load --help`` names them.
@@ -25,6 +25,7 @@ KINDS: tuple[SourceKind, ...] = (
     s3.KIND,
     athena.KIND,
     lookup_events.KIND,
+    stdin.KIND,
 )
 
 _ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")

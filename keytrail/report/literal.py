@@ -12,6 +12,9 @@ The JSON output is the exact text, for programs.
 
 from __future__ import annotations
 
+import errno
+import os
+
 from rich.console import Console
 
 #: Characters that reorder or hide text without being seen: bidirectional controls, zero-width characters,
@@ -55,6 +58,14 @@ def markdown_text(text: str) -> str:
     return "".join(_MARKDOWN.get(c, c) for c in visible(text))
 
 
+class _LiteralConsole(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich would exit 1 here, which keytrail's commands use for "not found": the closed pipe goes on to the
+        # command line instead (keytrail.cli.main.run), which ends quietly with the pipe's own status.
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def literal_console(width: int | None = None, *, stderr: bool = False) -> Console:
     """A console that prints strings as they are: no markup, no emoji codes, no highlighting."""
-    return Console(markup=False, emoji=False, highlight=False, width=width, stderr=stderr)
+    return _LiteralConsole(markup=False, emoji=False, highlight=False, width=width, stderr=stderr)
