@@ -43,6 +43,8 @@ class AttackMapping:
     """Event-to-technique table keyed by ``service:EventName`` (Event.action in the graph)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
+        #: The ATT&CK Enterprise release the techniques follow (``"18.1"``).
+        self.attack_release = str(data["attack_version"])
         self._labels = {
             key: AttackLabel(tuple(entry["tactics"]), str(entry["technique"]), str(entry["technique_name"])) for key, entry in data["events"].items()
         }
@@ -50,6 +52,11 @@ class AttackMapping:
     def label(self, action: str | None) -> AttackLabel | None:
         """The label of an action such as ``iam:CreateAccessKey``, or ``None`` when it is not mapped."""
         return self._labels.get(action) if action else None
+
+    @property
+    def attack_version(self) -> str:
+        """The ATT&CK major version, as the Navigator's layers name it (``"18"``)."""
+        return self.attack_release.split(".")[0]
 
     @property
     def actions(self) -> list[str]:

@@ -308,6 +308,24 @@ class TimelineEvent:
     target: str | None
     sourceIPAddress: str | None
     account: str | None
+    userAgent: str | None = None
+
+
+@dataclass(slots=True)
+class Indicator:
+    """One value a responder searches for elsewhere (other trails, proxies, EDR): an address, a user agent, a key, a principal.
+
+    ``note`` says what is known of it without looking it up outside: a private or reserved address, an AWS
+    service calling on the principal's behalf, an address in AWS's published ranges (when given), a key's status.
+    """
+
+    kind: str
+    value: str
+    events: int
+    first_seen: str | None
+    last_seen: str | None
+    credentials: list[str]
+    note: str | None
 
 
 @dataclass(slots=True)
@@ -342,6 +360,7 @@ class BlastRadius:
     containment: list[ContainmentAction]
     timeline: list[TimelineEvent]
     window: Window | None
+    indicators: list[Indicator] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The report as one JSON-ready object."""

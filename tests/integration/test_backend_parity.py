@@ -85,6 +85,7 @@ def _values() -> dict[str, list[Any]]:
         "shared": [[], shared],
         "events": [acting],
         "eventID": [*acting[:3], "no-such-event"],
+        "eventIDs": [[*acting[:5], "no-such-event"], []],
         "after": ["", "AKIAT", "ZZZ"],
         "limit": [3, 5000],
         "from": ["2000-01-01T00:00:00Z"],

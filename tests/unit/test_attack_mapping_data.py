@@ -54,7 +54,9 @@ def events(mapping):
 
 
 def test_top_level_shape(mapping):
-    assert set(mapping) == {"version", "sources", "events"}
+    assert set(mapping) == {"version", "attack_version", "sources", "events"}
+    # The ATT&CK release the techniques and names follow, as the MITRE source names it.
+    assert f"v{mapping['attack_version']} " in mapping["sources"]["mitre-attack"]["name"]
     assert mapping["version"] == 1
     assert isinstance(mapping["sources"], dict) and mapping["sources"]
     assert isinstance(mapping["events"], dict) and mapping["events"]
