@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 
@@ -43,3 +44,55 @@ def docs_table_input() -> dict[str, Any]:
         "Parameters": {"projection.enabled": "true", "projection.timestamp.type": "date", "projection.timestamp.format": "yyyy/MM/dd"},
         "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in DOCS_TABLE_COLUMNS]},
     }
+
+
+#: Debian's chromium, headless, with nothing reaching the network (the flags the machine notes name: without the
+#: background-networking ones it tries to reach Google's hosts at every start).
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def chromium() -> str:
+    """The chromium binary; in CI its absence fails the test (.ci/run installs it), elsewhere it skips."""
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which("chromium")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def open_page(page: Path, workdir: Path, *, screenshot: Path | None = None, width: int = 1280, height: int = 1000) -> tuple[str, list[str]]:
+    """The page's DOM once its scripts ran, and every console message it printed, from headless Chromium."""
+    import re
+    import subprocess
+
+    common = [chromium(), *CHROMIUM_FLAGS, f"--window-size={width},{height}", "--virtual-time-budget=5000"]
+    dumped = subprocess.run(
+        [*common, f"--user-data-dir={workdir / 'profile-dom'}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    console = re.findall(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)", dumped.stderr)
+    if screenshot is not None:
+        shot = subprocess.run(
+            [*common, f"--user-data-dir={workdir / 'profile-shot'}", f"--screenshot={screenshot}", page.as_uri()], capture_output=True, text=True, timeout=120
+        )
+        assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
+    return dumped.stdout, console

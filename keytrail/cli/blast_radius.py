@@ -17,6 +17,7 @@ from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.evidence import EvidenceError, write_evidence
 from keytrail.report.exports import navigator_layer, timeline_csv, timeline_rows
+from keytrail.report.html import html_report
 from keytrail.report.indicators import AwsRanges, RangesError, load_aws_ranges
 from keytrail.report.literal import visible
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown, print_sections, report_console
@@ -29,6 +30,9 @@ def blast_radius(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (fields in docs/blast-radius.md).")] = False,
     as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Include the timeline in the terminal and Markdown reports.")] = True,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Also write the report as one self-contained HTML page, with the lineage drawn as a graph.", metavar="FILE")
+    ] = None,
     timeline_csv_file: Annotated[
         Path | None,
         typer.Option("--timeline-csv", help="Also write the timeline as CSV for Timesketch (message, datetime, timestamp_desc).", metavar="FILE"),
@@ -65,6 +69,7 @@ def blast_radius(
                 raise typer.Exit(exits.USAGE) from None
     if report.found:
         exports: list[tuple[Path | None, Callable[[], bytes]]] = [
+            (html_file, lambda: html_report(report).encode()),
             (timeline_csv_file, lambda: timeline_csv(report).encode()),
             (timeline_jsonl_file, lambda: b"".join(orjson.dumps(row) + b"\n" for row in timeline_rows(report))),
             (navigator_file, lambda: orjson.dumps(navigator_layer(report), option=orjson.OPT_INDENT_2) + b"\n"),
