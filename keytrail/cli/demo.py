@@ -23,6 +23,7 @@ from keytrail.graph.runner import run_query
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.html import html_report
 from keytrail.report.literal import literal_console, visible
 from keytrail.report.model import BlastRadius
 from keytrail.report.render import blast_radius_header, blast_radius_sections, print_sections
@@ -71,6 +72,10 @@ def demo(
     )
     _print_report(console, answers)
     _print_blast_radius(console, report, root)
+    page = root / "blast-radius.html"
+    page.write_text(html_report(report), encoding="utf-8")
+    page.chmod(0o600)
+    console.print(Text(f"\nThe same report as a page with the lineage drawn: {visible(str(page))} (open it in a browser; it needs no network)", style="bold"))
     console.print(Text("\nExplore the same data in Neo4j Browser", style="bold"))
     console.print(Text(browser_hint(logs, answers["key"], checkout=NEO4J_LOCAL.is_file())))
 

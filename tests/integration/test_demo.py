@@ -25,6 +25,8 @@ def test_demo_prints_the_workshop_answers_without_any_server(tmp_path: Path) -> 
     # It ends with the one-command answer: the blast radius of the leaked key, with the sleeper it left.
     report = out.split(f"The same in one command: keytrail blast-radius {facts.leaked_key.access_key_id}", 1)[1]
     assert "Containment" in report and facts.dormant_key.access_key_id in report.split("Sleepers", 1)[1]
+    page = tmp_path / "demo" / "blast-radius.html"
+    assert f"{page} (open it in a browser" in out.replace("\n", "") and facts.dormant_key.access_key_id in page.read_text()
     assert (tmp_path / "demo" / "store" / "keytrail.db").is_file()
     again = CliRunner().invoke(app, ["--home", str(tmp_path), "demo"], env={"COLUMNS": "200"})
     assert again.exit_code == 0 and "= 320 loaded" in again.stdout, "a second demo starts from a fresh store"
