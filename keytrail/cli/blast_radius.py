@@ -30,6 +30,7 @@ def blast_radius(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (fields in docs/blast-radius.md).")] = False,
     as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Include the timeline in the terminal and Markdown reports.")] = True,
+    all_findings: Annotated[bool, typer.Option("--all", help="List the discovery findings too (counted, not listed, by default).")] = False,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write the report as one self-contained HTML page, with the lineage drawn as a graph.", metavar="FILE")
     ] = None,
@@ -69,7 +70,7 @@ def blast_radius(
                 raise typer.Exit(exits.USAGE) from None
     if report.found:
         exports: list[tuple[Path | None, Callable[[], bytes]]] = [
-            (html_file, lambda: html_report(report).encode()),
+            (html_file, lambda: html_report(report, sections=blast_radius_sections(report, all_findings=all_findings)).encode()),
             (timeline_csv_file, lambda: timeline_csv(report).encode()),
             (timeline_jsonl_file, lambda: b"".join(orjson.dumps(row) + b"\n" for row in timeline_rows(report))),
             (navigator_file, lambda: orjson.dumps(navigator_layer(report), option=orjson.OPT_INDENT_2) + b"\n"),
@@ -80,9 +81,9 @@ def blast_radius(
     if as_json:
         print_json(report.to_json())
     elif as_markdown:
-        sys.stdout.write(markdown(blast_radius_header(report), blast_radius_sections(report, timeline=timeline)))
+        sys.stdout.write(markdown(blast_radius_header(report), blast_radius_sections(report, timeline=timeline, all_findings=all_findings)))
     else:
-        print_sections(report_console(), blast_radius_header(report), blast_radius_sections(report, timeline=timeline))
+        print_sections(report_console(), blast_radius_header(report), blast_radius_sections(report, timeline=timeline, all_findings=all_findings))
     if not report.found:
         raise typer.Exit(exits.NOT_ALL)
 

@@ -24,7 +24,6 @@ from typing import Any
 import orjson
 
 from keytrail import __version__
-from keytrail.report.attack import tactic_rank
 from keytrail.report.literal import visible
 from keytrail.report.model import BlastRadius
 from keytrail.report.render import Section, blast_radius_header, blast_radius_sections
@@ -119,14 +118,8 @@ def _table(section: Section) -> str:
 
 
 def _summary(report: BlastRadius) -> list[str]:
-    """The lines a responder reads first: the header, then what is alive, the findings by tactic and the containment."""
-    lines = blast_radius_header(report)[1:]
-    tactics = Counter(f.category for f in report.findings if f.succeeded)
-    if tactics:
-        lines.append("Findings by tactic: " + ", ".join(f"{t} {n}" for t, n in sorted(tactics.items(), key=lambda item: tactic_rank(item[0]))))
-    kinds, targets = len(report.containment), sum(len(c.targets) for c in report.containment)
-    lines.append(f"Containment: {kinds} {'kind' if kinds == 1 else 'kinds'} of action, {targets} {'target' if targets == 1 else 'targets'}")
-    return lines
+    """The lines a responder reads first: the same summary as the terminal and Markdown reports."""
+    return blast_radius_header(report)[1:]
 
 
 #: Cytoscape adds a <style> of its own unless an element with this id exists, which the policy would refuse:

@@ -8,6 +8,8 @@ and header line may hold text from the logs: both renderers show it literally
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,8 @@ class Section:
     rows: list[tuple[Cell, ...]]
     note: str = ""
     empty: str = "none"
+    #: How many leading cells make a card's first line when the section is printed as cards.
+    card_head: int = 1
 
 
 def _s(value: Any) -> str:
@@ -71,13 +75,59 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
     for anchor in report.detection:
         lines.append(f"Detected: AWS quarantined {anchor.principal} with {anchor.policy} at {anchor.time} (eventID {anchor.eventID})")
     lines.append(f"End of the evidence: {evidence.last_event or 'unknown'} ({evidence.store_events:,} events in the store)")
-    alive = list(report.still_active) + [f"door {d}" for d in report.open_doors]
+    owners = {c.id: c.owner for c in report.credentials if c.owner}
+    alive = [f"{k} ({_last_part(owners[k])})" if k in owners else k for k in report.still_active] + [f"door {d}" for d in report.open_doors]
     lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")
+    lines += _summary_lines(report)
     for item in report.instance_credentials_outside:
         lines.append(
             f"Instance credentials used outside the instance: {item.credential} of {item.instance} from {', '.join(item.addresses)} "
             f"({len(item.events)} events, e.g. {item.events[0]}): {'; '.join(item.reasons)}"
         )
+    return lines
+
+
+def _last_part(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
+
+
+#: The order the summary names tactics in: what did the most harm first, discovery last.
+SEVERITY = (
+    "impact",
+    "exfiltration",
+    "defense-evasion",
+    "credential-access",
+    "privilege-escalation",
+    "persistence",
+    "lateral-movement",
+    "execution",
+    "initial-access",
+    "collection",
+    "discovery",
+)
+
+
+def _summary_lines(report: BlastRadius) -> list[str]:
+    """What the findings and the containment come to, in a line each: the report's first screen ends here."""
+    lines = []
+    done: dict[str, list[str]] = {}
+    failed = 0
+    for finding in report.findings:
+        if finding.succeeded:
+            done.setdefault(finding.category, []).append(finding.eventName)
+        else:
+            failed += 1
+    if done or failed:
+        parts = []
+        for tactic in sorted(done, key=lambda t: SEVERITY.index(t) if t in SEVERITY else len(SEVERITY)):
+            names = list(dict.fromkeys(done[tactic]))
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            parts.append(f"{tactic} {len(done[tactic])} ({shown})")
+        lines.append("Findings: " + "; ".join(parts) + (f"; {failed} failed attempts" if failed else ""))
+    if report.containment:
+        kinds, targets = len(report.containment), sum(len(c.targets) for c in report.containment)
+        actions = ", ".join(c.action for c in report.containment)
+        lines.append(f"Containment: {kinds} {'kind' if kinds == 1 else 'kinds'} of action on {targets} {'target' if targets == 1 else 'targets'}: {actions}")
     return lines
 
 
@@ -102,8 +152,19 @@ def _containment_row(action: ContainmentAction) -> tuple[Cell, ...]:
     return action.action, targets, (action.summary + ":", *(f"- {d}" for d in details))
 
 
-def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iterator[Section]:
-    """The tables of a blast-radius report, in reading order."""
+def blast_radius_sections(report: BlastRadius, *, timeline: bool = True, all_findings: bool = False) -> Iterator[Section]:
+    """The tables of a blast-radius report, in reading order; discovery findings are counted, not listed, unless ``all_findings``."""
+    listed = [f for f in report.findings if all_findings or f.category != "discovery"]
+    hidden = [f for f in report.findings if not (all_findings or f.category != "discovery")]
+    collapsed = [f.eventName for f in hidden]
+    failed = sum(not f.succeeded for f in hidden)
+    tally = Counter(collapsed).most_common()
+    counts = ", ".join(f"{name} ×{n}" for name, n in tally[:8]) + (f" and {len(tally) - 8} other calls" if len(tally) > 8 else "")
+    findings_note = "ATT&CK tactic (primary) and technique per event; failed calls are attempts, not effects."
+    if collapsed:
+        attempts = f", {failed} of them failed" if failed else ""
+        calls = f"{len(collapsed)} discovery call" + ("s" if len(collapsed) > 1 else "")
+        findings_note += f" {calls}{attempts}, counted, not listed (--all lists them): {counts}."
     yield Section(
         "Credentials",
         ("credential", "kind", "owner", "born by", "born at", "parent", "events", "status", "expires"),
@@ -167,9 +228,10 @@ def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iter
                 _result(f.succeeded, f.errorCode),
                 f.eventID,
             )
-            for f in report.findings
+            for f in listed
         ],
-        "ATT&CK tactic (primary) and technique per event; failed calls are attempts, not effects.",
+        findings_note,
+        card_head=4,
     )
     yield Section(
         "Sleepers",
@@ -212,6 +274,7 @@ def blast_radius_sections(report: BlastRadius, *, timeline: bool = True) -> Iter
             ("time", "credential", "event", "result", "eventID"),
             [(t.time, _s(t.credential), t.eventName, _result(t.succeeded, t.errorCode), t.eventID) for t in report.timeline],
             "Every event of every credential in the blast radius.",
+            card_head=4,
         )
 
 
@@ -270,7 +333,8 @@ def findings_sections(report: FindingsReport) -> Iterator[Section]:
 def report_console() -> Console:
     """A literal console for reports: the terminal's width, or a wide page when output goes to a file or a pipe."""
     console = literal_console()
-    return console if console.is_terminal else literal_console(width=220)
+    # Piped, a page wide enough for whole ids, unless COLUMNS says how wide (rich reads it).
+    return console if console.is_terminal or os.environ.get("COLUMNS") else literal_console(width=220)
 
 
 def _terminal_cell(cell: Cell) -> Text:
@@ -323,6 +387,45 @@ def plain_table(section: Section, width: int) -> list[str]:
     return out
 
 
+#: Narrower than this, a section's rows are printed as cards (one field a line) instead of a table's folded cells.
+CARDS_BELOW = 100
+
+
+def card_lines(section: Section, width: int) -> list[str]:
+    """A section's rows as cards within ``width`` columns: the first cells on a line after a bullet, then every other
+    non-empty cell as ``column: value``, long lines folded; every cell shown literally."""
+
+    def fold(line: str, indent: str) -> list[str]:
+        if _cells(line) <= width:
+            return [line]
+        pieces = chop_cells(line, width)
+        rest = chop_cells("".join(pieces[1:]), max(width - len(indent), 8))
+        return [pieces[0], *(indent + piece for piece in rest)]
+
+    out: list[str] = []
+    head = section.card_head
+    for row in section.rows:
+        first = [visible(part) for cell in row[:head] for part in (cell if isinstance(cell, tuple) else (cell,)) if part]
+        out += fold("• " + "  ".join(first), "  ")
+        for name, cell in zip(section.columns[head:], row[head:], strict=True):
+            parts = [visible(part) for part in (cell if isinstance(cell, tuple) else (cell,)) if part]
+            if len(parts) == 1:
+                out += fold(f"  {name}: {parts[0]}", "    ")
+            elif parts:
+                out.append(f"  {name}:")
+                for part in parts:
+                    out += fold(f"    {part}", "      ")
+    return out
+
+
+def _print_cards(console: Console, section: Section) -> None:
+    console.print(Text(section.title, style="bold"))
+    if section.note:
+        console.print(Text(section.note, style="dim"))
+    # Every cell went through visible(): the lines go to the console's file as they are (fast for thousands of rows).
+    console.file.write("\n".join(card_lines(section, console.width)) + "\n")
+
+
 def print_sections(console: Console, header: Sequence[str], sections: Iterator[Section]) -> None:
     """Render sections as rich tables, long ones as plain aligned text (:func:`plain_table`); log text in them is
     shown literally (``Text``, escapes for control characters)."""
@@ -332,6 +435,9 @@ def print_sections(console: Console, header: Sequence[str], sections: Iterator[S
         console.print()
         if not section.rows:
             console.print(Text.assemble((section.title, "bold"), f": {section.empty}"))
+            continue
+        if console.width < CARDS_BELOW:
+            _print_cards(console, section)
             continue
         if len(section.rows) > PLAIN_TABLE_ROWS:
             console.print(Text(section.title, style="bold"))

@@ -175,11 +175,15 @@ def test_markdown_has_every_section_and_escapes_cells() -> None:
         timeline=[TimelineEvent("t", "GetCallerIdentity", "AKIA1", "e1", True, None, None, "ip", "1")],
         window=None,
     )
-    text = markdown(blast_radius_header(report), blast_radius_sections(report))
+    text = markdown(blast_radius_header(report), blast_radius_sections(report, all_findings=True))
     for title in ("Credentials", "Upstream", "Principals created", "Findings", "Sleepers", "Pivots (heuristic)", "Containment", "Timeline"):
         assert f"## {title}" in text
     assert "a\\|b" in text and "Still alive at the end of the evidence: AKIA1" in text
     assert "## Timeline" not in markdown(blast_radius_header(report), blast_radius_sections(report, timeline=False))
+    # By default a discovery finding is counted in the note, not listed: it would bury the rest.
+    collapsed = next(s for s in blast_radius_sections(report) if s.title == "Findings")
+    assert collapsed.rows == [] and "1 discovery call, counted, not listed (--all lists them): GetCallerIdentity ×1." in collapsed.note
+    assert "Findings: discovery 1 (GetCallerIdentity)" in blast_radius_header(report)
 
 
 class _Times:
