@@ -10,7 +10,7 @@
       "width": 140, "height": 50, "text-max-width": 134, "shape": "round-rectangle", "background-color": "#6e7781", "border-width": 1, "border-color": "#24292f"}},
     {selector: "node.credential", style: {"background-color": function (n) { return colours[n.classes().filter(function (c) { return colours[c]; })[0]] || "#6e7781"; }}},
     {selector: "node.active, node.unknown, node.open", style: {"border-width": 4, "border-color": "#d1242f"}},
-    {selector: "node.deleted, node.expired, node.inactive, node.closed", style: {"opacity": 0.55}},
+    {selector: "node.deleted, node.expired, node.inactive, node.closed", style: {"background-color": "#eaeef2", "color": "#424a53", "border-style": "dotted", "border-width": 2}},
     {selector: "node.root", style: {"width": 110, "height": 56, "font-weight": "bold"}},
     {selector: "node.door", style: {"shape": "diamond", "width": 96, "height": 64, "background-color": "#bc4c00"}},
     {selector: "node.principal", style: {"shape": "ellipse", "background-color": "#57606a"}},
