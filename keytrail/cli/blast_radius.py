@@ -12,14 +12,18 @@ import orjson
 import typer
 
 from keytrail.cli import exits
+from keytrail.cli.browser import browser_url
 from keytrail.cli.output import print_json
-from keytrail.cli.settings import open_store, require_incident, settings_of
+from keytrail.cli.settings import Settings, open_store, require_incident, settings_of
+from keytrail.loaders.sources import KEY_RE
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.browser import UnsafeValue, investigation_links
 from keytrail.report.evidence import EvidenceError, write_evidence
 from keytrail.report.exports import navigator_layer, timeline_csv, timeline_rows
 from keytrail.report.html import html_report
 from keytrail.report.indicators import AwsRanges, RangesError, load_aws_ranges
 from keytrail.report.literal import visible
+from keytrail.report.model import BlastRadius
 from keytrail.report.render import blast_radius_header, blast_radius_sections, markdown, print_sections, report_console
 
 
@@ -48,6 +52,7 @@ def blast_radius(
         Path | None,
         typer.Option("--evidence", help="Also write the raw records of every event, with their sources' SHA-256, to a new folder.", metavar="DIR"),
     ] = None,
+    browser_links: Annotated[bool, typer.Option("--browser", help="After the report, a link per section that opens Neo4j Browser with its query.")] = False,
     aws_ranges_file: Annotated[
         Path | None,
         typer.Option("--aws-ip-ranges", help="AWS's ip-ranges.json (you download it): name the AWS service and region of an address.", metavar="FILE"),
@@ -84,6 +89,8 @@ def blast_radius(
         sys.stdout.write(markdown(blast_radius_header(report), blast_radius_sections(report, timeline=timeline, all_findings=all_findings)))
     else:
         print_sections(report_console(), blast_radius_header(report), blast_radius_sections(report, timeline=timeline, all_findings=all_findings))
+    if browser_links and report.found and not as_json:
+        _print_links(settings, report, incident)
     if not report.found:
         raise typer.Exit(exits.NOT_ALL)
 
@@ -107,3 +114,16 @@ def _write_private(path: Path, data: bytes) -> None:
     except OSError as exc:
         typer.echo(f"error: cannot write {visible(str(path))}: {exc.strerror or exc}", err=True)
         raise typer.Exit(exits.USAGE) from None
+
+
+def _print_links(settings: Settings, report: BlastRadius, incident: str | None) -> None:
+    """A link per section: the key's, with the report's own credentials for the doors."""
+    credentials = [{"id": c.id, "since": c.born_at or ""} for c in report.credentials if KEY_RE.match(c.id)]
+    try:
+        links = investigation_links(browser_url(settings, None), report.key, incident, credentials)
+    except UnsafeValue as exc:
+        typer.echo(f"no Browser links: {visible(str(exc))}", err=True)
+        return
+    sys.stdout.write("\nOpen in Neo4j Browser (keytrail browser writes its style and favourites):\n")
+    for step, name, link in links:
+        sys.stdout.write(f"- {step} ({name}): {link}\n")

@@ -96,7 +96,11 @@ def browser_hint(logs: Path, key: str, *, checkout: bool) -> str:
             f"  keytrail --neo4j bolt://127.0.0.1:7687 load {visible(str(logs))} --incident workshop-demo\n"
             "  open http://127.0.0.1:7474/browser/ (user neo4j, password $NEO4J_PASSWORD) and run:\n"
         )
-    return server + f"  MATCH p=(k:AccessKey {{accessKeyId: '{key}'}})-[:ISSUED*0..]->(c)-[:SIGNED]->(e) RETURN p"
+    return (
+        server
+        + f"  MATCH p = (:AccessKey {{accessKeyId: '{key}'}})-[:ISSUED*0..10]->(:AccessKey)-[:BELONGS_TO]->(:Principal) RETURN p\n"
+        + f"  keytrail --neo4j bolt://127.0.0.1:7687 browser {key}   # the style, the favourites and a link per step"
+    )
 
 
 def _print_blast_radius(console: Console, report: BlastRadius, root: Path) -> None:

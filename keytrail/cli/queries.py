@@ -63,7 +63,8 @@ def query(
         typer.secho(f"error: no query named {name!r}; known: {known}", err=True, fg=typer.colors.RED)
         raise typer.Exit(exits.USAGE) from None
     if named.kind != "analysis":
-        typer.secho(f"error: {name} is an internal write query", err=True, fg=typer.colors.RED)
+        what = "a Neo4j Browser query (keytrail browser writes it with the others)" if named.kind == "browser" else "an internal write query"
+        typer.secho(f"error: {name} is {what}", err=True, fg=typer.colors.RED)
         raise typer.Exit(exits.USAGE)
     params = parse_params(param or [])
     try:

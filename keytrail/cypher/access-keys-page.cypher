@@ -3,6 +3,7 @@
 //   $after: string — the last id of the previous page ('' for the first)
 //   $limit: int — the page size
 // Returns: accessKeyId
+:param {after: '', limit: 100};
 MATCH (k:AccessKey)
 WHERE k.accessKeyId > $after
 RETURN k.accessKeyId AS accessKeyId

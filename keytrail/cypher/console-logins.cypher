@@ -6,6 +6,7 @@
 //   $credentials: list<map{id: string, since: string}> — access key ids and the ISO time each counts from
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: profile, user, userName, userArn, account, credential, eventName, eventID, eventTime, deletions, userDeletions, loginEventID, loginTime, loginSourceIPAddress, loginDetail
+:param {credentials: [{id: 'AKIAIOSFODNN7EXAMPLE', since: ''}], incident: null};
 UNWIND $credentials AS c
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: c.id})

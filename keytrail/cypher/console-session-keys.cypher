@@ -4,6 +4,7 @@
 //   $logins: list<map{user: string, since: string}> — principal ids of IAM users and the ISO time of their ConsoleLogin
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: user, since, credential, firstUse, lastUse, events
+:param {logins: [{user: 'arn:aws:iam::111122223333:user/example', since: ''}], incident: null};
 UNWIND $logins AS login
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (u:Principal {id: login.user})<-[:BELONGS_TO]-(k:AccessKey)

@@ -4,6 +4,7 @@
 //   $credentials: list<map{id: string, since: string}> — access key ids and the ISO time each counts from
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: eventTime, eventName, action, credential, eventID, succeeded, errorCode, target, verb, principal, userType, sourceIPAddress, userAgent, account, requestParameters, additionalEventData, invokedBy, sharedEventID
+:param {credentials: [{id: 'AKIAIOSFODNN7EXAMPLE', since: ''}], incident: null};
 UNWIND $credentials AS c
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: c.id})

@@ -9,6 +9,7 @@
 //   $since: string — ISO time from which the key counts ('' for all of its events)
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: credential, parent, depth, via, eventID, eventTime, kind, expiration, owner, ownerName, ownerType, ownerArn, account, sharedEventID, twinEventID, twinAccount
+:param {key: 'AKIAIOSFODNN7EXAMPLE', since: '', incident: null};
 MATCH p = (root:AccessKey {accessKeyId: $key})-[:ISSUED*1..12]->(k:AccessKey)
 WITH p, k, relationships(p) AS rs
 WHERE rs[0].eventTime >= $since

@@ -8,6 +8,7 @@
 //   $doors: list<map{door: string, principal: string|null, sessionName: string|null, rolePrefix: string|null, account: string|null, since: string}> — one entry per door
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: door, credential, kind, principal, principalType, principalArn, sessionName, role, bornBy, bornEventID, bornAt, firstUse, lastUse, events
+:param {doors: [{door: 'role', principal: 'arn:aws:iam::111122223333:role/example', sessionName: null, rolePrefix: null, account: null, since: ''}], incident: null};
 UNWIND $doors AS d
 MATCH (s:Principal)
 WHERE (d.principal IS NOT NULL AND s.id = d.principal)

@@ -7,6 +7,7 @@
 //   $credentials: list<map{id: string, since: string}> — access key ids and the ISO time each counts from
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: credential, eventID, eventTime, eventName, target, targetArn, targetType, targetName, account, door, changes, before
+:param {credentials: [{id: 'AKIAIOSFODNN7EXAMPLE', since: ''}], incident: null};
 UNWIND $credentials AS c
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: c.id})

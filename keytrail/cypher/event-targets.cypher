@@ -5,6 +5,7 @@
 //   $events: list<string> — eventIDs
 //   $incident: string|null — only deletions and creations loaded under this incident (null: every incident)
 // Returns: eventID, target, targetArn, targetType, targetName, deletes, deleted, created
+:param {events: ['00000000-0000-0000-0000-000000000000'], incident: null};
 UNWIND $events AS id
 MATCH (e:Event {eventID: id})
 WITH e

@@ -5,6 +5,7 @@
 //   $since: string — ISO time
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: found
+:param {since: '', incident: null};
 MATCH (e:Event)
 WHERE e.eventTime >= $since AND ($incident IS NULL OR $incident IN e.incidents)
 WITH e LIMIT 1

@@ -11,6 +11,7 @@
 //   $routine: list<string> — actions that are findings only with a reason (report/findings.ROUTINE_ACTIONS)
 //   $tools: list<string> — lower-case fragments of attack tools' user agents (report/findings.ATTACK_TOOL_AGENTS)
 // Returns: credential, principal, action, succeeded, findings, firstEvent, lastEvent
+:param {actions: ['iam:CreateAccessKey', 'iam:CreateUser'], incident: null, routine: ['sts:GetCallerIdentity'], tools: ['kali', 'pacu', 'trufflehog']};
 MATCH (e:Event)
 WHERE e.action IN $actions AND ($incident IS NULL OR $incident IN e.incidents) AND coalesce(e.userType, '') <> 'AWSService'
   AND coalesce(properties(e).invokedBy, '') = '' AND coalesce(e.sourceIPAddress, '') <> 'AWS Internal'

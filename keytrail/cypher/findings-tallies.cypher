@@ -10,6 +10,7 @@
 // Returns: credential, principal, category, succeeded, userAgent, findings, firstEvent, lastEvent
 // The whole store counts each event once, in the incident it was first stored under (firstCount); its first and
 // last times are those of the tallies that count any (every event of a tally is in one of them too).
+:param {actions: ['iam:CreateAccessKey', 'iam:CreateUser'], categories: {`iam:CreateAccessKey`: 'persistence', `iam:CreateUser`: 'persistence'}, incident: null, byAgent: false};
 MATCH (t:Tally)
 WHERE t.action IN $actions AND NOT t.madeByAws AND (($incident IS NULL AND t.firstCount > 0) OR t.incident = $incident)
 // Grouped by tactic, not action, and by agent only where asked: fewer and shorter rows to send (thousands at a

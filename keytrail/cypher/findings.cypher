@@ -8,6 +8,7 @@
 // From the Action nodes: a few actions (the policy calls findings-summary leaves to this query) reach their events
 // without a scan of every Event, and all of them no slower than the scan. WITH before the walk: otherwise FalkorDB
 // starts from every Event.
+:param {actions: ['iam:CreateAccessKey', 'iam:CreateUser'], incident: null};
 MATCH (a:Action)
 WHERE a.name IN $actions
 WITH a

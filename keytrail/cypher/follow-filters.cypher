@@ -10,6 +10,7 @@
 //   $keys: list<string> — access key ids already followed
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: kind, value, principalType, via, eventID, source
+:param {keys: ['AKIAIOSFODNN7EXAMPLE'], incident: null};
 UNWIND $keys AS id
 MATCH (k:AccessKey {accessKeyId: id})-[:SIGNED]->(e:Event)
 WHERE $incident IS NULL OR $incident IN e.incidents

@@ -3,6 +3,7 @@
 // Parameters:
 //   $key: string — the access key id
 // Returns: eventTime, eventName, eventID, errorCode, eventSource, sourceIPAddress, target
+:param {key: 'AKIAIOSFODNN7EXAMPLE'};
 MATCH (k:AccessKey {accessKeyId: $key})-[:SIGNED]->(e:Event)
 RETURN e.eventTime AS eventTime, e.eventName AS eventName, e.eventID AS eventID, e.errorCode AS errorCode,
        e.eventSource AS eventSource, e.sourceIPAddress AS sourceIPAddress, e.target AS target

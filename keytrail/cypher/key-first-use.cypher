@@ -3,6 +3,7 @@
 // Parameters:
 //   $key: string — the access key id (AKIA… or ASIA…)
 // Returns: eventTime, eventName, eventID, sourceIPAddress, userAgent, errorCode
+:param {key: 'AKIAIOSFODNN7EXAMPLE'};
 MATCH (k:AccessKey {accessKeyId: $key})-[:SIGNED]->(e:Event)
 RETURN e.eventTime AS eventTime, e.eventName AS eventName, e.eventID AS eventID,
        e.sourceIPAddress AS sourceIPAddress, e.userAgent AS userAgent, e.errorCode AS errorCode

@@ -3,6 +3,7 @@
 // Parameters:
 //   $key: string — the access key id
 // Returns: type, userName, arn, accountId, principalId, evidence, rule
+:param {key: 'AKIAIOSFODNN7EXAMPLE'};
 MATCH (k:AccessKey {accessKeyId: $key})-[b:BELONGS_TO]->(p:Principal)
 RETURN p.type AS type, p.name AS userName, coalesce(p.arn, p.id) AS arn, p.accountId AS accountId,
        p.principalId AS principalId, b.eventID AS evidence, b.rule AS rule

@@ -4,6 +4,7 @@
 // Parameters:
 //   $keys: list<string> — access key ids
 // Returns: credential, kind, ownerType, changes, ownerDeletions, roleDeletions
+:param {keys: ['AKIAIOSFODNN7EXAMPLE']};
 UNWIND $keys AS id
 MATCH (k:AccessKey {accessKeyId: id})
 OPTIONAL MATCH (k)-[:BELONGS_TO]->(candidate:Principal)

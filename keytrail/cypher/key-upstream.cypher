@@ -6,6 +6,7 @@
 //   $key: string — the access key id
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: born, depth, credential, principal, principalName, principalType, eventName, eventID, eventTime, account, sharedEventID
+:param {key: 'AKIAIOSFODNN7EXAMPLE', incident: null};
 MATCH (k:AccessKey {accessKeyId: $key})
 OPTIONAL MATCH p = (a:AccessKey)-[:ISSUED*1..12]->(k)
 WITH k, a, CASE WHEN p IS NULL THEN [] ELSE relationships(p) END AS rs

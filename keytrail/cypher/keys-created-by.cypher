@@ -3,6 +3,7 @@
 // Parameters:
 //   $user: string — the calling IAM user: its name, or its ARN (the ARN tells apart users of the same name in two accounts)
 // Returns: accessKeyId, owner, eventTime, eventID, ownerArn
+:param {user: 'example'};
 MATCH (p:Principal)
 WHERE p.type = 'IAMUser' AND (p.name = $user OR p.arn = $user OR p.id = $user)
 MATCH (p)-[:MADE]->(e:Event)-[:CREATED]->(k:AccessKey)

@@ -9,6 +9,7 @@
 //   $to: string — ISO end of the window
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: value, credential, principal, principalName, principalType, events, firstSeen, lastSeen, firstEvidence, lastEvidence
+:param {keys: ['AKIAIOSFODNN7EXAMPLE'], principals: ['arn:aws:iam::111122223333:user/example'], shared: [], from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', incident: null};
 UNWIND $keys AS id
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: id})

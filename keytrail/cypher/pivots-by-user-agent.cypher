@@ -11,6 +11,7 @@
 //   $maxUses: int — how many events in the store an agent may carry and still count as unusual
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: value, uses, credential, principal, principalName, principalType, events, firstSeen, lastSeen, firstEvidence, lastEvidence
+:param {keys: ['AKIAIOSFODNN7EXAMPLE'], principals: ['arn:aws:iam::111122223333:user/example'], shared: [], from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', maxUses: 5, incident: null};
 UNWIND $keys AS id
 // WITH before the walk: otherwise FalkorDB starts from an index scan of every Event in the time range.
 MATCH (k:AccessKey {accessKeyId: id})

@@ -6,6 +6,7 @@
 //   $actions: list<string> — 'service:EventName' keys of the ATT&CK mapping (as Event.action)
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: eventTime, eventName, action, credential, principal, principalName, principalType, eventID, succeeded, errorCode, target, verb, sourceIPAddress, userAgent, account, requestParameters, additionalEventData, invokedBy, userType
+:param {credential: 'AKIAIOSFODNN7EXAMPLE', actions: ['iam:CreateAccessKey', 'iam:CreateUser'], incident: null};
 MATCH (p:Principal {id: $credential})
 WITH p
 MATCH (p)-[:MADE]->(e:Event)

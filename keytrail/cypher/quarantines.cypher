@@ -5,6 +5,7 @@
 //   $principals: list<string> — graph ids of the principals (Principal.id)
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: eventTime, eventID, eventName, principal, principalArn, succeeded, requestParameters
+:param {principals: ['arn:aws:iam::111122223333:user/example'], incident: null};
 UNWIND $principals AS id
 MATCH (p:Principal {id: id})
 WITH p

@@ -2,6 +2,7 @@
 // Parameters:
 //   $user: string — the IAM user that was deleted: its name, or its ARN (the ARN tells apart users of the same name in two accounts)
 // Returns: eventTime, eventName, actor, credential, eventID, sourceIPAddress
+:param {user: 'example'};
 MATCH (u:Principal)
 WHERE u.type = 'IAMUser' AND (u.name = $user OR u.arn = $user OR u.id = $user)
 MATCH (e:Event)-[:DELETED]->(u)

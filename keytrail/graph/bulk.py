@@ -518,6 +518,7 @@ class BulkStore:
         for row in rows:
             node = self.access_keys.setdefault(row["accessKeyId"], {"accessKeyId": row["accessKeyId"]})
             node["kind"] = row["kind"]
+            node["caption"] = row["caption"]
             _set_map(node, row["props"])
         return len(rows)
 

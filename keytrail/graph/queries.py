@@ -5,6 +5,10 @@ write queries in ``cypher/write`` and schema statements in ``cypher/schema``. Ea
 file opens with a comment header giving its purpose, parameters and returned
 columns; :func:`get_query` fails on an unknown name, and :meth:`Query.check_params`
 on parameters the header does not declare or the body does not use.
+
+An analysis query with parameters has, right after its header, a line of example values for Neo4j Browser
+(``:param {key: 'AKIAIOSFODNN7EXAMPLE', incident: null};``): a file pasted into the Browser as it is sets them and
+runs. The line is not Cypher; :attr:`Query.body` leaves it out, and :attr:`Query.browser_params` is its map.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from importlib import resources
 from typing import Any
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+#: How the line of example values for Neo4j Browser starts.
+BROWSER_PARAM = ":param "
 _HEADER_PARAM_RE = re.compile(r"^\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
@@ -59,11 +65,12 @@ class Query:
     purpose: str
     params: tuple[Param, ...]
     returns: tuple[str, ...]
+    browser_params: str | None = None
 
     @property
     def body(self) -> str:
-        """The statement without its comment header."""
-        return "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("//")).strip()
+        """The statement without its comment header and its Browser ``:param`` line."""
+        return "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith(("//", BROWSER_PARAM))).strip()
 
     def check_params(self, params: dict[str, Any]) -> None:
         """Raise :class:`QueryParameterError` unless ``params`` are exactly the declared ones."""
@@ -117,11 +124,18 @@ def parse_query(name: str, kind: str, text: str) -> Query:
                 params.append([match.group(1), match.group(2).strip(), match.group(2).strip()])
     if not purpose:
         raise ValueError(f"query {name}: header has no Purpose")
-    body_params = set(_PARAM_RE.findall("\n".join(line for line in text.splitlines() if not line.strip().startswith("//"))))
+    statement = [line for line in text.splitlines() if not line.strip().startswith(("//", BROWSER_PARAM))]
+    body_params = set(_PARAM_RE.findall("\n".join(statement)))
     declared = {p[0] for p in params}
     if body_params != declared:
         raise ValueError(f"query {name}: header declares {sorted(declared)} but the statement uses {sorted(body_params)}")
-    return Query(name, kind, text, " ".join(purpose), tuple(Param(*p) for p in params), returns)
+    browser = [line.strip() for line in text.splitlines() if line.startswith(BROWSER_PARAM)]
+    if kind in ("analysis", "browser") and bool(declared) != bool(browser):
+        raise ValueError(
+            f"query {name}: an analysis query has a line of example values ({BROWSER_PARAM}{{...}};) after its header exactly when it has parameters"
+        )
+    values = browser[0].removeprefix(BROWSER_PARAM).rstrip(";").strip() if browser else None
+    return Query(name, kind, text, " ".join(purpose), tuple(Param(*p) for p in params), returns, values)
 
 
 _OPENING = "{<(["
@@ -201,7 +215,7 @@ def row_fields(query: Query, param: str = "rows") -> tuple[MapField, ...]:
 def _load_all() -> dict[str, Query]:
     root = resources.files("keytrail.cypher")
     found: dict[str, Query] = {}
-    for kind, folder in (("analysis", root), ("write", root / "write")):
+    for kind, folder in (("analysis", root), ("write", root / "write"), ("browser", root / "browser")):
         for entry in folder.iterdir():
             if entry.name.endswith(".cypher"):
                 name = entry.name.removesuffix(".cypher")
@@ -219,6 +233,11 @@ def get_query(name: str) -> Query:
         return _load_all()[name]
     except KeyError:
         raise UnknownQueryError(name) from None
+
+
+def browser_queries() -> list[Query]:
+    """The queries written for Neo4j Browser (``cypher/browser``): they return paths to draw, so only the Browser runs them."""
+    return sorted((q for q in _load_all().values() if q.kind == "browser"), key=lambda q: q.name)
 
 
 def analysis_queries() -> list[Query]:

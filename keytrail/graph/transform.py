@@ -83,6 +83,17 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
+def key_caption(access_key_id: str) -> str:
+    """What Neo4j Browser's style shows on a key: its prefix and last six characters (``AKIA…KTDGC5``), which tell
+    keys of one account apart where the whole id would be cut to the same first letters."""
+    return f"{access_key_id[:4]}…{access_key_id[-6:]}" if len(access_key_id) > 10 else access_key_id
+
+
+def key_row(access_key_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    """One ``merge_access_keys`` row."""
+    return {"accessKeyId": access_key_id, "kind": key_kind(access_key_id), "caption": key_caption(access_key_id), "props": props}
+
+
 def event_rows(record: dict[str, Any], *, origin: str, index: int, incident: str, run_id: str, kept: Kept | None = None) -> dict[str, list[dict[str, Any]]]:
     """All rows one (already checked) record contributes, keyed by write query name.
 
@@ -194,7 +205,7 @@ def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: st
             {"session": actor["id"], "parent": issuer["id"], "eventID": event_id, "eventTime": event_time, "rule": "userIdentity.sessionIssuer"}
         )
     if key is not None:
-        rows["merge_access_keys"].append({"accessKeyId": key, "kind": key_kind(key), "props": {}})
+        rows["merge_access_keys"].append(key_row(key, {}))
         rows["merge_signed"].append({"eventID": event_id, "accessKeyId": key})
         if actor is not None and actor.get("type") not in ("AWSService", "Anonymous"):
             rows["merge_key_owners"].append(
@@ -217,7 +228,7 @@ def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: st
         props = _clean(dict(credential.props))
         if credential.via:
             props.update({"bornBy": credential.via, "bornEventID": event_id, "bornAt": event_time})
-        rows["merge_access_keys"].append({"accessKeyId": credential.access_key_id, "kind": key_kind(credential.access_key_id), "props": props})
+        rows["merge_access_keys"].append(key_row(credential.access_key_id, props))
         if credential.owner is not None:
             principals.append(_clean(credential.owner))
             rows["merge_key_owners"].append(
@@ -247,7 +258,7 @@ def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: st
         elif effect.label == "Resource":
             rows["merge_resources"].append({"id": effect.key, "props": _clean(effect.node)})
         elif effect.label == "AccessKey" and effect.key not in born:
-            rows["merge_access_keys"].append({"accessKeyId": effect.key, "kind": key_kind(effect.key), "props": {}})
+            rows["merge_access_keys"].append(key_row(effect.key, {}))
         relationship_type(effect.label, effect.verb)
         rows[EFFECT_QUERY[effect.label]].append(
             {"eventID": event_id, "target": effect.key, "verb": effect.verb, "rule": effect.rule, "eventTime": event_time, "detail": _clean(effect.detail)}
