@@ -20,6 +20,7 @@ from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.browser import UnsafeValue, investigation_links
 from keytrail.report.evidence import EvidenceError, write_evidence
 from keytrail.report.exports import navigator_layer, timeline_csv, timeline_rows
+from keytrail.report.geoip import GeoIP, GeoIPError
 from keytrail.report.html import html_report
 from keytrail.report.indicators import AwsRanges, RangesError, load_aws_ranges
 from keytrail.report.literal import visible
@@ -52,6 +53,10 @@ def blast_radius(
         Path | None,
         typer.Option("--evidence", help="Also write the raw records of every event, with their sources' SHA-256, to a new folder.", metavar="DIR"),
     ] = None,
+    geoip_files: Annotated[
+        list[Path] | None,
+        typer.Option("--geoip", help="A MaxMind database (country, city or ASN; repeatable): each address's country and ASN.", metavar="FILE"),
+    ] = None,
     browser_links: Annotated[bool, typer.Option("--browser", help="After the report, a link per section that opens Neo4j Browser with its query.")] = False,
     aws_ranges_file: Annotated[
         Path | None,
@@ -63,10 +68,17 @@ def blast_radius(
     if as_json and as_markdown:
         raise typer.BadParameter("choose one of --json and --markdown")
     ranges = _ranges(aws_ranges_file)
+    try:
+        geoip = GeoIP(geoip_files) if geoip_files else None
+    except GeoIPError as exc:
+        typer.echo(f"error: {visible(str(exc))}", err=True)
+        raise typer.Exit(exits.USAGE) from None
     settings = settings_of(ctx)
     with open_store(settings) as backend:
         require_incident(backend, incident)
-        report = build_blast_radius(backend, key.strip(), incident, aws_ranges=ranges)
+        report = build_blast_radius(backend, key.strip(), incident, aws_ranges=ranges, geoip=geoip)
+        if geoip is not None:
+            geoip.close()
         if evidence_dir is not None and report.found:
             try:
                 write_evidence(backend, report, evidence_dir, settings.store_description)

