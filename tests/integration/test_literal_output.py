@@ -39,6 +39,9 @@ def hostile_records() -> list[dict[str, Any]]:
 @pytest.fixture
 def cli(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     args, env = cli_store
+    # The suite's Neo4j holds other copies of the workshop's events (other eventIDs, the plain user agent), and
+    # key-first-use asks the whole store: empty it first.
+    assert CliRunner().invoke(app, [*args, "reset", "--yes"], env=env).exit_code == 0
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps({"Records": hostile_records()}))
     result = CliRunner().invoke(app, [*args, "load", str(path), "--incident", NAME, "--rejects", str(tmp_path / "r.jsonl")], env=env)
@@ -106,3 +109,47 @@ def test_an_unknown_incident_named_with_markup_is_a_clean_error(cli: tuple[list[
         result = CliRunner().invoke(app, [*args, *command, "--incident", "[/bold]\x1b[2J"], env=env)
         assert result.exit_code == 1 and "no incident" in result.stderr and "\x1b[2J" not in result.stderr
         assert NAME in result.stderr
+
+
+def test_every_new_output_shows_the_hostile_text_literally(cli: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:
+    """Cards at 80 columns, the HTML page, the Timesketch files, the Navigator layer and the indicators."""
+    import csv
+
+    args, env = cli
+    cards = CliRunner().invoke(app, [*args, "blast-radius", KEY, "--incident", NAME], env={**env, "COLUMNS": "80"})
+    assert cards.exit_code == 0 and acts(cards.stdout) == [] and "\u202e" not in cards.stdout
+    assert "\\u202eoops" in cards.stdout.replace("\n", "").replace(" ", "")
+    page, timeline, lines, layer = (tmp_path / name for name in ("r.html", "t.csv", "t.jsonl", "layer.json"))
+    words = ["blast-radius", KEY, "--incident", NAME, "--html", str(page), "--timeline-csv", str(timeline), "--timeline-jsonl", str(lines)]
+    result = CliRunner().invoke(app, [*args, *words, "--navigator", str(layer), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    html_text = page.read_text()
+    assert "<script>alert(1)" not in html_text and acts(html_text.split("<script")[0]) == []
+    # Programs get the exact text: the JSON lines, and the indicators of the JSON report.
+    assert AGENT in {json.loads(line)["userAgent"] for line in lines.read_text().splitlines()}
+    assert ("user-agent", AGENT) in {(i["kind"], i["value"]) for i in json.loads(result.stdout)["indicators"]}
+    with timeline.open(newline="") as handle:
+        assert AGENT in {row["userAgent"] for row in csv.DictReader(handle)}  # starts with ESC, not a formula: kept
+    assert NAME in json.loads(layer.read_text())["name"]
+
+
+def test_a_megabyte_of_text_in_a_field_goes_through_every_format(cli_store: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:
+    args, env = cli_store
+    agent = "<b>" + "A" * 1_000_000 + "\x1b[2J[/b]"
+    records = hostile_records()
+    for record in records:
+        record["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"megabyte/{record['eventID']}"))
+        if (record.get("userIdentity") or {}).get("accessKeyId") == KEY:
+            record["userAgent"] = agent
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"Records": records}))
+    incident = f"megabyte-{uuid.uuid4().hex[:8]}"
+    assert CliRunner().invoke(app, [*args, "load", str(path), "--incident", incident], env=env).exit_code == 0
+    for columns, words in (("80", []), ("160", []), ("160", ["--markdown"]), ("160", ["--html", str(tmp_path / "big.html")])):
+        result = CliRunner().invoke(app, [*args, "blast-radius", KEY, "--incident", incident, "--no-timeline", *words], env={**env, "COLUMNS": columns})
+        assert result.exit_code == 0, (words, result.output[-500:])
+        shown = "\\x1b\\[2J" if "--markdown" in words else "\\x1b[2J"
+        assert acts(result.stdout) == [] and shown in result.stdout.replace("\n", "").replace(" ", "").replace("│", "")
+    data = json.loads(CliRunner().invoke(app, [*args, "blast-radius", KEY, "--incident", incident, "--json"], env=env).stdout)
+    assert ("user-agent", agent) in {(i["kind"], i["value"]) for i in data["indicators"]}
+    assert "<b>AAAA" not in (tmp_path / "big.html").read_text()
