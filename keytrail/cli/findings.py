@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.report.attack import TACTIC_ORDER
 from keytrail.report.findings import build_findings_report
 from keytrail.report.model import LISTED_AT_MOST, to_json
-from keytrail.report.render import findings_header, findings_sections, print_sections, report_console
+from keytrail.report.render import findings_header, findings_sections, markdown, print_sections, report_console
 
 
 def findings(
@@ -23,10 +24,13 @@ def findings(
     ] = None,
     events: Annotated[bool, typer.Option("--events", help=f"List every finding, however many (by default only up to {LISTED_AT_MOST}).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the counts per credential, and the findings when listed.")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the same sections as Markdown.")] = False,
 ) -> None:
     """Every event with an ATT&CK label, failed attempts included, counted per credential that made it:
     which keys to start a blast radius from. The findings themselves are listed when they are few, or with
     --credential or --events. Exits 1 if the incident does not exist."""
+    if as_json and as_markdown:
+        raise typer.BadParameter("choose one of --json and --markdown")
     if category is not None and category not in TACTIC_ORDER:
         raise typer.BadParameter(f"unknown tactic {category!r}; one of {', '.join(TACTIC_ORDER)}", param_hint="--category")
     with open_store(settings_of(ctx)) as backend:
@@ -34,5 +38,8 @@ def findings(
         report = build_findings_report(backend, incident, category, credential, events=events)
     if as_json:
         print_json(to_json(report))
+        return
+    if as_markdown:
+        sys.stdout.write(markdown(findings_header(report), findings_sections(report)))
         return
     print_sections(report_console(), findings_header(report), findings_sections(report))

@@ -153,3 +153,12 @@ def test_a_megabyte_of_text_in_a_field_goes_through_every_format(cli_store: tupl
     data = json.loads(CliRunner().invoke(app, [*args, "blast-radius", KEY, "--incident", incident, "--json"], env=env).stdout)
     assert ("user-agent", agent) in {(i["kind"], i["value"]) for i in data["indicators"]}
     assert "<b>AAAA" not in (tmp_path / "big.html").read_text()
+
+
+def test_findings_markdown_escapes_the_logs_and_counts_as_the_json_does(cli: tuple[list[str], dict[str, str]]) -> None:
+    md = run(cli, "findings", "--incident", NAME, "--markdown")
+    data = json.loads(run(cli, "findings", "--incident", NAME, "--json"))
+    assert acts(md) == [] and "<script>" not in md and md.startswith("# Findings in incident ")
+    assert f"- {data['total']:,} findings ({data['failed']:,} failed), {len(data['credentials']):,} credentials" in md
+    rows = [line for line in md.split("## Credentials to start from", 1)[1].split("\n## ", 1)[0].splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) - 1 == len(data["credentials"])
