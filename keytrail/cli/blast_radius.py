@@ -76,9 +76,11 @@ def blast_radius(
     settings = settings_of(ctx)
     with open_store(settings) as backend:
         require_incident(backend, incident)
-        report = build_blast_radius(backend, key.strip(), incident, aws_ranges=ranges, geoip=geoip)
-        if geoip is not None:
-            geoip.close()
+        try:
+            report = build_blast_radius(backend, key.strip(), incident, aws_ranges=ranges, geoip=geoip)
+        finally:
+            if geoip is not None:
+                geoip.close()
         if evidence_dir is not None and report.found:
             try:
                 write_evidence(backend, report, evidence_dir, settings.store_description)

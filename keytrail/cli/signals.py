@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from keytrail.cli import exits
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -25,12 +27,12 @@ class Interrupted(BaseException):
 
     @property
     def exit_status(self) -> int:
-        return 128 + self.signum
+        return exits.SIGNAL_BASE + self.signum
 
 
 def exit_status(signal_name: str) -> int:
     """The shell's status for a command ended by this signal: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP."""
-    return 128 + int(signal.Signals[signal_name])
+    return exits.SIGNAL_BASE + int(signal.Signals[signal_name])
 
 
 @contextmanager

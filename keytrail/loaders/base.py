@@ -197,6 +197,17 @@ class SourceProgress(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class FilesProgress:
+    """Files read to the end so far: the progress of a source that reads files and has nothing more to say."""
+
+    files_done: int = 0
+
+    def words(self) -> str:
+        """Nothing beyond the files count: the line's records and events say the rest."""
+        return ""
+
+
 #: Told that a source's progress changed, while no record flows (an S3 listing, an Athena query running).
 ProgressListener = Callable[[], None]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from keytrail.loaders.base import OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions
+from keytrail.loaders.base import FilesProgress, OriginManifest, ProgressListener, SourceError, SourceKind, SourceOptions
 from keytrail.loaders.documents import Budget, records_from_stream
 from keytrail.loaders.records import InputDigest, LoaderItem, Rejection, SkippedFile
 
@@ -271,17 +271,6 @@ def _read_zip(handle: IO[bytes], path: Path, size: int) -> Iterator[LoaderItem]:
 
 
 # --------------------------------------------------------------------------- the source
-
-
-@dataclass(slots=True)
-class FilesProgress:
-    """Files read to the end so far."""
-
-    files_done: int = 0
-
-    def words(self) -> str:
-        """Nothing beyond the files count: the line's records and events say the rest."""
-        return ""
 
 
 class PathSource:

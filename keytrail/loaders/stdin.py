@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import IO
 
-from keytrail.loaders.base import OriginManifest, ProgressListener, SourceKind, SourceOptions
+from keytrail.loaders.base import FilesProgress, OriginManifest, ProgressListener, SourceKind, SourceOptions
 from keytrail.loaders.documents import records_from_stream
 from keytrail.loaders.records import InputDigest, LoaderItem
 
@@ -38,16 +37,6 @@ class _Hashed:
         return data
 
 
-@dataclass(slots=True)
-class StdinProgress:
-    """Standard input is one file: done once it has been read to the end."""
-
-    files_done: int = 0
-
-    def words(self) -> str:
-        return ""
-
-
 class StdinSource:
     """Standard input as a :class:`~keytrail.loaders.base.Source`.
 
@@ -61,7 +50,8 @@ class StdinSource:
 
     def __init__(self, stream: Callable[[], IO[bytes]] | None = None) -> None:
         self._stream = stream or (lambda: sys.stdin.buffer)
-        self.progress = StdinProgress()
+        # Standard input is one file: done once it has been read to the end.
+        self.progress = FilesProgress()
         self.on_progress: ProgressListener | None = None
 
     def __iter__(self) -> Iterator[LoaderItem]:

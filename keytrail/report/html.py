@@ -24,9 +24,10 @@ from typing import Any
 import orjson
 
 from keytrail import __version__
+from keytrail.graph.transform import key_caption
 from keytrail.report.literal import visible
 from keytrail.report.model import BlastRadius
-from keytrail.report.render import Section, blast_radius_header, blast_radius_sections
+from keytrail.report.render import Cell, Section, blast_radius_header, blast_radius_sections, cell_parts, last_part
 
 
 @cache
@@ -35,10 +36,10 @@ def _cytoscape() -> str:
 
 
 def short(identifier: str) -> str:
-    """An id a person can tell apart at a glance: an access key's last 6 characters, an ARN's last part."""
-    if identifier.startswith(("AKIA", "ASIA")) and len(identifier) > 10:
-        return "…" + identifier[-6:]
-    return identifier.rsplit("/", 1)[-1] if "/" in identifier else identifier.rsplit(":", 1)[-1]
+    """An id a person can tell apart at a glance: a key as Neo4j Browser's style captions it, an ARN's last part."""
+    if identifier.startswith(("AKIA", "ASIA")):
+        return key_caption(identifier)
+    return last_part(identifier) if "/" in identifier else identifier.rsplit(":", 1)[-1]
 
 
 def graph_elements(report: BlastRadius) -> dict[str, Any]:
@@ -102,9 +103,8 @@ def _json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _cell(value: str | tuple[str, ...]) -> str:
-    parts = value if isinstance(value, tuple) else (value,)
-    return "<br>".join(html.escape(visible(part)) for part in parts)
+def _cell(value: Cell) -> str:
+    return "<br>".join(html.escape(visible(part)) for part in cell_parts(value))
 
 
 def _table(section: Section) -> str:
@@ -115,11 +115,6 @@ def _table(section: Section) -> str:
     columns = "".join(f"<th>{html.escape(c)}</th>" for c in section.columns)
     rows = "".join("<tr>" + "".join(f"<td>{_cell(cell)}</td>" for cell in row) + "</tr>" for row in section.rows)
     return f"<section>{head}{note}<table><thead><tr>{columns}</tr></thead><tbody>{rows}</tbody></table></section>"
-
-
-def _summary(report: BlastRadius) -> list[str]:
-    """The lines a responder reads first: the same summary as the terminal and Markdown reports."""
-    return blast_radius_header(report)[1:]
 
 
 #: Cytoscape adds a <style> of its own unless an element with this id exists, which the policy would refuse:
@@ -141,11 +136,11 @@ def html_report(report: BlastRadius, *, sections: Iterable[Section] | None = Non
     """The whole page (see the module)."""
     library, script, style = _cytoscape(), _asset("report.js"), _asset("report.css")
     policy = f"default-src 'none'; script-src {_hash(library)} {_hash(script)}; style-src {_hash(style)}; img-src data:; base-uri 'none'; form-action 'none'"
-    title = blast_radius_header(report)[0]
+    title, *lines = blast_radius_header(report)
     alive = list(report.still_active) + [f"door {d}" for d in report.open_doors]
     summary = "".join(
         f'<li class="alive">{html.escape(visible(line))}</li>' if line.startswith("Still alive") and alive else f"<li>{html.escape(visible(line))}</li>"
-        for line in _summary(report)
+        for line in lines
     )
     legend = "".join(
         f'<span><i class="{kind}"></i>{html.escape(name)}</span>'

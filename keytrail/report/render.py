@@ -40,6 +40,16 @@ class Section:
     card_head: int = 1
 
 
+def cell_parts(cell: Cell) -> tuple[str, ...]:
+    """A cell's texts, one or several (each shown on its own line)."""
+    return cell if isinstance(cell, tuple) else (cell,)
+
+
+def last_part(arn: str) -> str:
+    """A principal's name from its ARN (``…:user/alice`` → ``alice``), for a person to tell them apart."""
+    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
+
+
 def _s(value: Any) -> str:
     if value is None:
         return ""
@@ -76,7 +86,7 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
         lines.append(f"Detected: AWS quarantined {anchor.principal} with {anchor.policy} at {anchor.time} (eventID {anchor.eventID})")
     lines.append(f"End of the evidence: {evidence.last_event or 'unknown'} ({evidence.store_events:,} events in the store)")
     owners = {c.id: c.owner for c in report.credentials if c.owner}
-    alive = [f"{k} ({_last_part(owners[k])})" if k in owners else k for k in report.still_active] + [f"door {d}" for d in report.open_doors]
+    alive = [f"{k} ({last_part(owners[k])})" if k in owners else k for k in report.still_active] + [f"door {d}" for d in report.open_doors]
     lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")
     lines += _summary_lines(report)
     for item in report.instance_credentials_outside:
@@ -85,10 +95,6 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
             f"({len(item.events)} events, e.g. {item.events[0]}): {'; '.join(item.reasons)}"
         )
     return lines
-
-
-def _last_part(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
 
 
 #: The order the summary names tactics in: what did the most harm first, discovery last.
@@ -342,7 +348,7 @@ def report_console() -> Console:
 
 
 def _terminal_cell(cell: Cell) -> Text:
-    return Text("\n".join(visible(part) for part in (cell if isinstance(cell, tuple) else (cell,))))
+    return Text("\n".join(visible(part) for part in cell_parts(cell)))
 
 
 #: A section with more rows than this is printed as plain aligned text, not a rich table: rich lays out a
@@ -373,7 +379,7 @@ def _cells(text: str) -> int:
 
 def plain_table(section: Section, width: int) -> list[str]:
     """A section as lines of aligned text within ``width`` columns, long cells folded; every cell shown literally."""
-    cells = [[[visible(part) for part in (cell if isinstance(cell, tuple) else (cell,))] for cell in row] for row in section.rows]
+    cells = [[[visible(part) for part in cell_parts(cell)] for cell in row] for row in section.rows]
     natural = [max([_cells(name)] + [_cells(line) for row in cells for line in row[i]]) for i, name in enumerate(section.columns)]
     widths = _fit(natural, max(width - len(_GAP) * (len(natural) - 1), 8 * len(natural)))
 
@@ -409,10 +415,10 @@ def card_lines(section: Section, width: int) -> list[str]:
     out: list[str] = []
     head = section.card_head
     for row in section.rows:
-        first = [visible(part) for cell in row[:head] for part in (cell if isinstance(cell, tuple) else (cell,)) if part]
+        first = [visible(part) for cell in row[:head] for part in cell_parts(cell) if part]
         out += fold("• " + "  ".join(first), "  ")
         for name, cell in zip(section.columns[head:], row[head:], strict=True):
-            parts = [visible(part) for part in (cell if isinstance(cell, tuple) else (cell,)) if part]
+            parts = [visible(part) for part in cell_parts(cell) if part]
             if len(parts) == 1:
                 out += fold(f"  {name}: {parts[0]}", "    ")
             elif parts:
@@ -460,7 +466,7 @@ def print_sections(console: Console, header: Sequence[str], sections: Iterator[S
 
 
 def _md_cell(cell: Cell) -> str:
-    return "<br>".join(markdown_text(part) for part in (cell if isinstance(cell, tuple) else (cell,)))
+    return "<br>".join(markdown_text(part) for part in cell_parts(cell))
 
 
 def markdown(header: Sequence[str], sections: Iterator[Section]) -> str:

@@ -111,7 +111,14 @@ def test_a_kind_naming_an_option_that_does_not_exist_is_refused() -> None:
 
 def test_only_the_registry_imports_the_source_modules() -> None:
     """No import circle, and the command knows sources only through the protocol."""
-    kinds = {"keytrail.loaders.files", "keytrail.loaders.s3", "keytrail.loaders.athena", "keytrail.loaders.lookup_events", "keytrail.loaders.sources"}
+    kinds = {
+        "keytrail.loaders.files",
+        "keytrail.loaders.s3",
+        "keytrail.loaders.athena",
+        "keytrail.loaders.lookup_events",
+        "keytrail.loaders.stdin",
+        "keytrail.loaders.sources",
+    }
     found: dict[str, set[str]] = {}
     for path in [*(KEYTRAIL / "loaders").glob("*.py"), KEYTRAIL / "cli" / "load.py"]:
         module = "keytrail." + ".".join(path.relative_to(KEYTRAIL).with_suffix("").parts)
