@@ -85,7 +85,8 @@ def address_note(value: str, ranges: AwsRanges | None) -> str | None:
     except ValueError:
         if value == "AWS Internal" or value.endswith(".amazonaws.com"):
             return "AWS service calling on the principal's behalf"
-        return "not an address"
+        # Stratus Red Team's logs write octets with leading zeros (225.178.039.250), which no IP parser accepts.
+        return "not a valid IP address as written"
     for test, words in (
         (address.is_loopback, "loopback"),
         (address.is_link_local, "link-local"),

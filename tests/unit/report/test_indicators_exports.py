@@ -50,6 +50,7 @@ def ranges_file(tmp_path: Path) -> Path:
         ("AWS Internal", "AWS service calling on the principal's behalf"),
         ("cloudformation.amazonaws.com", "AWS service calling on the principal's behalf"),
         ("8.8.8.8", None),
+        ("225.178.039.250", "not a valid IP address as written"),
     ],
 )
 def test_an_address_is_marked_from_what_is_known_without_a_lookup(value: str, note: str | None) -> None:
