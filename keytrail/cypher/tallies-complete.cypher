@@ -2,9 +2,13 @@
 //          firstCount (each event counted once, under the incident it was first stored under). Equal: every event
 //          was counted once, by a keytrail that keeps tallies, and `findings` and `stats` may count from them. Not
 //          equal (a store loaded by an older keytrail, or data written by something else): they read the events.
-// Parameters: none
-// Returns: events, tallied
+//          Tallies counted by other fields than this keytrail's (keyVersion) are outdated: they read the events too.
+// Parameters:
+//   $keyVersion: int — the fields this keytrail counts tallies by (graph/transform.TALLY_KEY_VERSION)
+// Returns: events, tallied, outdated
+:param {keyVersion: 2};
 MATCH (e:Event)
 WITH count(e) AS events
 OPTIONAL MATCH (t:Tally)
-RETURN events, coalesce(sum(t.firstCount), 0) AS tallied
+RETURN events, coalesce(sum(t.firstCount), 0) AS tallied,
+       sum(CASE WHEN t IS NULL OR coalesce(t.keyVersion, 1) = $keyVersion THEN 0 ELSE 1 END) AS outdated

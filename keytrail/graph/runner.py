@@ -8,6 +8,7 @@ from typing import Any
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import get_query
 from keytrail.graph.schema import NODE_KEYS
+from keytrail.graph.transform import TALLY_KEY_VERSION
 
 
 def run_query(backend: Backend, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -54,12 +55,13 @@ def store_stats(backend: Backend) -> dict[str, Any]:
 def tallies_complete(backend: Backend) -> bool:
     """Whether the store's ``Tally`` nodes count every stored event once (``tallies-complete``).
 
-    A store loaded by a keytrail that kept no tallies, or written to by something else, fails this check: what
+    A store loaded by a keytrail that kept no tallies or counted them by other fields (``keyVersion``), or written to
+    by something else, fails this check: what
     would count from tallies reads the events instead, so that no count is ever short.
     """
-    rows = run_query(backend, "tallies-complete")
+    rows = run_query(backend, "tallies-complete", {"keyVersion": TALLY_KEY_VERSION})
     # The embedded store answers no row at all until something is written to it: nothing stored, nothing uncounted.
-    return not rows or int(rows[0]["events"]) == int(rows[0]["tallied"])
+    return not rows or (int(rows[0]["events"]) == int(rows[0]["tallied"]) and int(rows[0]["outdated"]) == 0)
 
 
 def store_incidents(backend: Backend) -> list[dict[str, Any]]:

@@ -191,6 +191,8 @@ def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: st
         "succeeded": succeeded,
         "userAgent": props.get("userAgent"),
         "madeByAws": aws,
+        "sourceIPAddress": props.get("sourceIPAddress"),
+        "errorCode": props.get("errorCode"),
     }
     rows["merge_tallies"].append(tally_row(incident, call, event_time))
 
@@ -293,18 +295,24 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
+#: Which call fields a Tally is counted by: 1 had no source address and error code, which the findings' signals need.
+#: A store holding tallies of another version is read event by event (``tallies-complete``), never short.
+TALLY_KEY_VERSION = 2
+
+
 def tally_row(incident: str, call: dict[str, Any], event_time: str) -> dict[str, Any]:
     """One new event's row for ``merge_tallies``: its call counted once under ``incident``, where it is first stored.
 
     A ``Tally`` counts the calls with the same fields (``call``: credential, principal, action, succeeded, userAgent,
-    madeByAws) under one incident, so that ``findings`` and ``stats`` count without reading every event. ``count``
+    madeByAws, sourceIPAddress, errorCode) under one incident, so that ``findings`` and ``stats`` count without
+    reading every event; ``keyVersion`` says which fields those are (:data:`TALLY_KEY_VERSION`). ``count``
     is every event of the incident, ``firstCount`` those first stored under it: the whole store's count is the sum of
     ``firstCount``, each event once. An event already stored and tagged with another incident counts in that
     incident's ``count`` only (:func:`retagged`).
     """
     scope = {"incident": incident, **call}
     digest = hashlib.sha256(json.dumps(list(scope.values()), ensure_ascii=False).encode()).hexdigest()[:32]
-    return {"id": digest, **scope, "count": 1, "firstCount": 1, "firstEvent": event_time, "lastEvent": event_time}
+    return {"id": digest, **scope, "keyVersion": TALLY_KEY_VERSION, "count": 1, "firstCount": 1, "firstEvent": event_time, "lastEvent": event_time}
 
 
 def retagged(row: dict[str, Any]) -> dict[str, Any]:

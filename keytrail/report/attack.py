@@ -74,3 +74,24 @@ def load_mapping() -> AttackMapping:
 def tactic_rank(tactic: str) -> int:
     """Position of a tactic in :data:`TACTIC_ORDER` (unknown ones last)."""
     return TACTIC_ORDER.index(tactic) if tactic in TACTIC_ORDER else len(TACTIC_ORDER)
+
+
+#: The order of harm: what did the most harm first, discovery last (the report's summary and ``findings``' ranking).
+SEVERITY = (
+    "impact",
+    "exfiltration",
+    "defense-evasion",
+    "credential-access",
+    "privilege-escalation",
+    "persistence",
+    "lateral-movement",
+    "execution",
+    "initial-access",
+    "collection",
+    "discovery",
+)
+
+
+def severity_rank(tactic: str) -> int:
+    """Position of a tactic in :data:`SEVERITY` (unknown ones last)."""
+    return SEVERITY.index(tactic) if tactic in SEVERITY else len(SEVERITY)

@@ -10,8 +10,9 @@ import orjson
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query, tallies_complete
 from keytrail.model import identity
-from keytrail.report.attack import AttackLabel, AttackMapping, load_mapping, tactic_rank
-from keytrail.report.model import LISTED_AT_MOST, Finding, FindingGroup, FindingsReport
+from keytrail.report.attack import SEVERITY, AttackLabel, AttackMapping, load_mapping, severity_rank, tactic_rank
+from keytrail.report.model import LISTED_AT_MOST, Finding, FindingGroup, FindingsReport, Signal
+from keytrail.report.signals import ATTACK_TOOL_AGENTS, attack_tool, build_signals, group_key
 from keytrail.rules import policy
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -35,15 +36,6 @@ ROUTINE_ACTIONS = frozenset(
         "lambda:Invoke",
     }
 )
-
-#: Lower-case fragments of user agents that attack tools and offensive distributions write (a finding's reason).
-ATTACK_TOOL_AGENTS = ("kali", "parrot", "pentoo", "pacu", "stratus-red-team", "trufflehog", "cloudfox", "weirdaal", "s3 browser")
-
-
-def attack_tool(agent: Any) -> str | None:
-    """The attack-tool fragment a user agent contains, or ``None``."""
-    text = str(agent or "").lower()
-    return next((tool for tool in ATTACK_TOOL_AGENTS if tool in text), None)
 
 
 def made_by_aws(row: dict[str, Any]) -> str | None:
@@ -237,7 +229,8 @@ def summarise_findings(backend: Backend, incident: str | None = None, category: 
     judged = [a for a in actions if policy.puts_a_policy(a.partition(":")[2])]
     counted = [a for a in actions if not policy.puts_a_policy(a.partition(":")[2])]
     tally = _Tally()
-    if tallies if tallies is not None else tallies_complete(backend):
+    tallies = tallies if tallies is not None else tallies_complete(backend)
+    if tallies:
         categories = {a: label.category for a in counted if (label := mapping.label(a)) is not None}
         for by_agent in (False, True):
             # A routine action is a finding only with a reason; in `findings` that can only be an attack tool's agent.
@@ -257,7 +250,7 @@ def summarise_findings(backend: Backend, incident: str | None = None, category: 
     if judged:
         for finding in label_events(run_query(backend, "findings", {"actions": judged, "incident": incident}), mapping):
             tally.add(finding.credential, finding.principal, finding.category, 1, not finding.succeeded, finding.time, finding.time)
-    return tally.groups()
+    return tally.groups(build_signals(backend, incident, tallies=tallies))
 
 
 class _Tally:
@@ -267,7 +260,7 @@ class _Tally:
         self._groups: dict[str, FindingGroup] = {}
 
     def add(self, credential: str | None, principal: str | None, category: str, count: int, failed: bool, first: str, last: str) -> None:
-        who = credential or principal or "unknown"
+        who = group_key(credential, principal)
         group = self._groups.get(who)
         if group is None:
             group = self._groups[who] = FindingGroup(credential, principal, first, last, {}, 0, 0)
@@ -285,23 +278,29 @@ class _Tally:
         """A row of findings-tallies or findings-summary: calls counted in the store."""
         self.add(row["credential"], row["principal"], category, row["findings"], row["succeeded"] is False, row["firstEvent"], row["lastEvent"])
 
-    def groups(self) -> list[FindingGroup]:
-        """The groups, busiest in non-discovery tactics first."""
-        for group in self._groups.values():
+    def groups(self, signals: dict[str, list[Signal]]) -> list[FindingGroup]:
+        """The groups with their signals, in the order of :func:`rank`."""
+        for key, group in self._groups.items():
             group.tactics = dict(sorted(group.tactics.items(), key=lambda item: tactic_rank(item[0])))
             group.findings = sum(group.tactics.values())
-        return sorted(
-            self._groups.values(),
-            key=lambda g: (-sum(n for t, n in g.tactics.items() if t != "discovery"), -g.findings, str(g.credential or g.principal)),
-        )
+            group.signals = list(signals.get(key, []))
+        return sorted(self._groups.values(), key=rank)
 
 
-def group_by_credential(found: Iterable[Finding]) -> list[FindingGroup]:
-    """Findings per credential (or per principal for calls without a key), busiest in non-discovery tactics first."""
+def rank(group: FindingGroup) -> tuple[int, int, int, int, str]:
+    """Where a group stands in ``findings``: most kinds of signal first, then the most harmful tactic it has
+    (:data:`~keytrail.report.attack.SEVERITY`), then the most non-discovery findings, then the most findings."""
+    worst = min((severity_rank(t) for t in group.tactics), default=len(SEVERITY))
+    harmful = sum(n for t, n in group.tactics.items() if t != "discovery")
+    return (-len({s.kind for s in group.signals}), worst, -harmful, -group.findings, group_key(group.credential, group.principal))
+
+
+def group_by_credential(found: Iterable[Finding], signals: dict[str, list[Signal]] | None = None) -> list[FindingGroup]:
+    """Findings per credential (or per principal for calls without a key), with ``signals``, in the order of :func:`rank`."""
     tally = _Tally()
     for finding in found:
         tally.add(finding.credential, finding.principal, finding.category, 1, not finding.succeeded, finding.time, finding.time)
-    return tally.groups()
+    return tally.groups(signals or {})
 
 
 def build_findings_report(
@@ -315,7 +314,7 @@ def build_findings_report(
     """
     if credential is not None or events:
         found: list[Finding] | None = build_findings(backend, incident, category, credential)
-        groups = group_by_credential(found or [])
+        groups = group_by_credential(found or [], build_signals(backend, incident, tallies=tallies_complete(backend)))
     else:
         groups = summarise_findings(backend, incident, category)
         many = sum(g.findings for g in groups) > LISTED_AT_MOST

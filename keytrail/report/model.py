@@ -173,9 +173,18 @@ class Finding:
     account: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What, beyond the names of its calls, says a credential is in an attacker's hands (``keytrail.report.signals``):
+    its kind and what it rests on, as the records say it."""
+
+    kind: str
+    detail: str
+
+
 @dataclass(slots=True)
 class FindingGroup:
-    """The findings of one credential (or of one principal's calls without a key)."""
+    """The findings of one credential (or of one principal's calls without a key), with its signals."""
 
     credential: str | None
     principal: str | None
@@ -184,6 +193,7 @@ class FindingGroup:
     tactics: dict[str, int]
     failed: int
     findings: int
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from keytrail.report.attack import tactic_rank
+from keytrail.report.attack import severity_rank, tactic_rank
 from keytrail.report.literal import literal_console, markdown_text, visible
 from keytrail.report.model import LISTED_AT_MOST, BlastRadius, ContainmentAction, DoorEntry, FindingsReport
 
@@ -97,22 +97,6 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
     return lines
 
 
-#: The order the summary names tactics in: what did the most harm first, discovery last.
-SEVERITY = (
-    "impact",
-    "exfiltration",
-    "defense-evasion",
-    "credential-access",
-    "privilege-escalation",
-    "persistence",
-    "lateral-movement",
-    "execution",
-    "initial-access",
-    "collection",
-    "discovery",
-)
-
-
 def _summary_lines(report: BlastRadius) -> list[str]:
     """What the findings and the containment come to, in a line each: the report's first screen ends here."""
     lines = []
@@ -125,7 +109,7 @@ def _summary_lines(report: BlastRadius) -> list[str]:
             failed += 1
     if done or failed:
         parts = []
-        for tactic in sorted(done, key=lambda t: SEVERITY.index(t) if t in SEVERITY else len(SEVERITY)):
+        for tactic in sorted(done, key=severity_rank):
             names = list(dict.fromkeys(done[tactic]))
             shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
             parts.append(f"{tactic} {len(done[tactic])} ({shown})")
@@ -303,7 +287,7 @@ def findings_sections(report: FindingsReport) -> Iterator[Section]:
     """The tables of ``keytrail findings``: who to start from, then the findings by tactic (when listed)."""
     yield Section(
         "Credentials to start from",
-        ("credential", "principal", "findings", "failed", "tactics", "first", "last"),
+        ("credential", "principal", "findings", "failed", "tactics", "signals", "first", "last"),
         [
             (
                 _s(g.credential),
@@ -311,12 +295,15 @@ def findings_sections(report: FindingsReport) -> Iterator[Section]:
                 f"{g.findings:,}",
                 f"{g.failed:,}",
                 ", ".join(f"{t} {n:,}" for t, n in g.tactics.items()),
+                _s("; ".join(f"{x.kind}: {x.detail}" for x in g.signals)),
                 g.first,
                 g.last,
             )
             for g in report.groups
         ],
-        "Grouped by the credential that made them (by principal for calls without a key); most non-discovery findings first.",
+        "Grouped by the credential that made them (by principal for calls without a key). Ranked by the kinds of "
+        "signal of an attacker (an attack tool's user agent, an administrator policy put on itself, an address new "
+        "for the principal, calls refused in several actions), then the most harmful tactic, then the count.",
     )
     findings = report.findings or []
     for tactic in sorted({f.category for f in findings}, key=tactic_rank):

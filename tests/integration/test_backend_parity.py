@@ -13,9 +13,11 @@ import keytrail
 from keytrail.graph.backends import Backend
 from keytrail.graph.queries import analysis_queries
 from keytrail.graph.runner import reset_store, run_query
+from keytrail.graph.transform import TALLY_KEY_VERSION
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
-from keytrail.report.findings import ATTACK_TOOL_AGENTS, ROUTINE_ACTIONS
+from keytrail.report.findings import ROUTINE_ACTIONS
+from keytrail.report.signals import ATTACK_TOOL_AGENTS, DENIED_ERROR_CODES
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
 from keytrail.sample.doors import DOOR_INCIDENTS, BackdoorRoleFacts, InstanceProfileFacts
 from keytrail.sample.layout import write_jsonl
@@ -79,6 +81,8 @@ def _values() -> dict[str, list[Any]]:
         "credential": [*leaked[:2], "arn:aws:iam::444455556666:user/support-audit", "AKIANOTINTHESTORE000"],
         "routine": [sorted(ROUTINE_ACTIONS)],
         "tools": [list(ATTACK_TOOL_AGENTS)],
+        "denied": [list(DENIED_ERROR_CODES)],
+        "keyVersion": [TALLY_KEY_VERSION, TALLY_KEY_VERSION - 1],
         "byAgent": [False, True],
         "categories": [{action: entry["tactics"][0] for action, entry in mapping["events"].items()}],
         "principals": [["arn:aws:iam::111122223333:user/tdir-workshop-sysdev", "arn:aws:iam::123837392027:user/bert-jan", routine.user_arn]],

@@ -14,6 +14,7 @@ from keytrail.ingest import Ingest, LoadSummary
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
 from keytrail.report.blast_radius import build_blast_radius
+from keytrail.report.findings import build_findings_report
 from keytrail.report.render import blast_radius_header
 
 pytestmark = pytest.mark.corpus
@@ -220,3 +221,23 @@ def test_a_trust_policy_door_names_what_it_added_and_a_restore_opens_nothing(loa
             assert doors[event_id]["detail"]["added"] == added
         else:
             assert event_id not in doors
+
+
+@pytest.mark.parametrize(
+    ("incident", "attacker", "kinds"),
+    [
+        # SOURCES.md: the leaked key is refused in four services, then puts "*:*" on its own user.
+        ("sans504-s3-ransomware-lab", SANS_LEAKED, ["self-admin", "denied"]),
+        # The leaked key runs Stratus Red Team, whose user agent says so.
+        ("invictus-aws-dataset", INVICTUS_KEY, ["attack-tool"]),
+        # The Lambda role's credentials, used by the attacker from an address the role's session had not called from.
+        ("flaws2", "ASIAZQNB3KHGIGYQXVVG", ["new-address"]),
+    ],
+)
+def test_findings_put_the_attackers_key_first(loaded: dict[str, Any], incident: str, attacker: str, kinds: list[str]) -> None:
+    """Not the defenders' keys, which make more harmful-sounding calls (SANS: deleting keys, changing the trail)."""
+    groups = build_findings_report(loaded["backend"], incident).groups
+    assert groups[0].credential == attacker, [(g.credential, g.signals) for g in groups[:3]]
+    assert [s.kind for s in groups[0].signals] == kinds
+    if incident.startswith("sans"):
+        assert not any(g.signals for g in groups[1:]), "the defenders' work carries no signal"

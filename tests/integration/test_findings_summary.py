@@ -25,6 +25,7 @@ from keytrail.loaders.records import SourceRecord
 from keytrail.report.attack import TACTIC_ORDER, load_mapping
 from keytrail.report.findings import build_findings, build_findings_report, group_by_credential, summarise_findings
 from keytrail.report.model import LISTED_AT_MOST, to_json
+from keytrail.report.signals import build_signals
 from keytrail.rules.policy import QUARANTINE_POLICY_PREFIXES
 from keytrail.sample import cross_account_incident, session_token_incident, workshop_incident
 from keytrail.sample.routine import routine_key_incident
@@ -89,7 +90,8 @@ def store(backend: Backend, corpus: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 def _read_and_grouped(backend: Backend, incident: str | None, category: str | None) -> Any:
-    return to_json(group_by_credential(build_findings(backend, incident, category)))
+    signals = build_signals(backend, incident, tallies=False)
+    return to_json(group_by_credential(build_findings(backend, incident, category), signals))
 
 
 def _counted(backend: Backend, incident: str | None, category: str | None = None) -> Any:
