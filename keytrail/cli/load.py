@@ -23,9 +23,9 @@ from rich.text import Text
 
 from keytrail.cli import exits
 from keytrail.cli.follow import FollowFilters, derive_filters
+from keytrail.cli.interrupts import exit_status
 from keytrail.cli.output import print_json
 from keytrail.cli.settings import open_store, settings_of
-from keytrail.cli.signals import exit_status
 from keytrail.graph.backends import Backend
 from keytrail.graph.bulk import BulkError, BulkLoad, describe, open_bulk
 from keytrail.graph.keys import KEY_BYTES

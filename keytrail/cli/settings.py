@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from keytrail.cli import exits
-from keytrail.cli.signals import Interrupted, handled_signals
+from keytrail.cli.interrupts import Interrupted, handled_signals
 from keytrail.graph.backends import Backend, BackendError, Neo4jSettings, default_home, open_backend
 from keytrail.graph.neo4j_local import credentials_for
 from keytrail.graph.runner import run_query

@@ -27,6 +27,16 @@ _PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12"
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 
 
+def inside_a_network(value: str) -> bool:
+    """Whether ``value`` is an address of a private network (RFC 1918, RFC 4193, carrier-grade NAT), loopback or
+    link-local: a call through a VPC endpoint, or from the machine itself. Not for text that is no address."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_link_local or address in _SHARED or any(address in network for network in _PRIVATE)
+
+
 class RangesError(ValueError):
     """An ``ip-ranges.json`` that cannot be read; the message names the file and what is wrong."""
 

@@ -303,7 +303,7 @@ def findings_sections(report: FindingsReport) -> Iterator[Section]:
         ],
         "Grouped by the credential that made them (by principal for calls without a key). Ranked by the kinds of "
         "signal of an attacker (an attack tool's user agent, an administrator policy put on itself, an address new "
-        "for the principal, calls refused in several actions), then the most harmful tactic, then the count.",
+        "for the principal, calls refused in several services), then the most harmful tactic, then the count.",
     )
     findings = report.findings or []
     for tactic in sorted({f.category for f in findings}, key=tactic_rank):

@@ -7,10 +7,11 @@ Each signal is a fact of the records, named with what it rests on, so that the r
 
 * ``attack-tool``: a call with the user agent of an attack tool or an offensive distribution;
 * ``new-address``: calls from a public address the principal had not used before, although it had made calls
-  (from elsewhere) earlier in the records. Private and other non-global addresses (calls through a VPC endpoint)
-  change with every instance and say little of who holds the key: they are never new;
-* ``denied``: calls refused for lack of permission in more than one service: a key trying what it may do, where
-  a misconfigured program fails on the same call again and again, and a console page on the same service's widgets;
+  (from elsewhere) earlier in the records. Addresses of private networks (calls through a VPC endpoint) change
+  with every instance and say little of who holds the key: they are never new;
+* ``denied``: calls refused for lack of permission in three services or more: a key trying what it may do, where
+  a misconfigured program fails on the same call again and again, a console page on one service's widgets, and a
+  developer now and then on a call or two;
 * ``self-admin``: an administrator policy the principal put on itself (or on the role or user it is a session of).
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from keytrail.graph.backends import Backend
 from keytrail.graph.runner import run_query
+from keytrail.report.indicators import inside_a_network
 from keytrail.report.model import Signal
 
 #: Lower-case fragments of user agents that attack tools and offensive distributions write.
@@ -42,15 +44,20 @@ def attack_tool(agent: Any) -> str | None:
 DENIED_ERROR_CODES = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation", "UnauthorizedOperation", "AuthorizationError")
 
 #: In how many services calls must be refused before ``denied`` is a signal.
-DENIED_SERVICES_AT_LEAST = 2
+DENIED_SERVICES_AT_LEAST = 3
 
 
 def public_address(value: str) -> bool:
-    """Whether ``value`` is a global IP address as written (not private, loopback, link-local, CGNAT, documentation)."""
+    """Whether ``value`` is an IP address as written and outside private networks (:func:`inside_a_network`).
+
+    Documentation ranges count as public: they never occur in real logs, and they stand in for public addresses
+    in examples and in keytrail's samples.
+    """
     try:
-        return ipaddress.ip_address(value).is_global
+        ipaddress.ip_address(value)
     except ValueError:
         return False
+    return not inside_a_network(value)
 
 
 #: The kinds of signal, in the order they are listed.

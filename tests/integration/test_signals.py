@@ -80,21 +80,25 @@ def records() -> list[dict[str, Any]]:
     add("alice", KEYS["alice"], "ListRoles", "iam", INSIDE)
     # Her second key, later, from the address she had used first: not new.
     add("alice", KEYS["alice2"], "ListUsers", "iam", HOME)
-    # bob: refused in two services (a key trying what it may do).
+    # bob: refused in three services (a key trying what it may do).
     add("bob", KEYS["bob"], "ListBuckets", "s3", HOME, **_denied("AccessDenied"))
     add("bob", KEYS["bob"], "DescribeInstances", "ec2", HOME, **_denied("Client.UnauthorizedOperation"))
+    add("bob", KEYS["bob"], "DescribeLogGroups", "logs", HOME, **_denied("AccessDeniedException"))
     add("bob", KEYS["bob"], "ListUsers", "iam", HOME)
-    # carol: refused twice, in one service only (a console page's widgets), and once for a name taken: no signal.
+    # carol: refused in two services only (a console page's widgets, a call she may not make), and once for a
+    # name taken: no signal.
     add("carol", KEYS["carol"], "GetCostAndUsage", "ce", HOME, **_denied("AccessDeniedException"))
     add("carol", KEYS["carol"], "GetCostForecast", "ce", HOME, **_denied("AccessDeniedException"))
+    add("carol", KEYS["carol"], "ListRoles", "iam", HOME, **_denied("AccessDenied"))
     add("carol", KEYS["carol"], "CreateUser", "iam", HOME, requestParameters={"userName": "taken"}, **_denied("EntityAlreadyExists"))
     # dave: an administrator policy on himself (a signal), and one on erin (a finding, no signal).
     add("dave", KEYS["dave"], "AttachUserPolicy", "iam", HOME, requestParameters={"userName": "dave", "policyArn": ADMIN})
     add("dave", KEYS["dave"], "AttachUserPolicy", "iam", HOME, requestParameters={"userName": "erin", "policyArn": ADMIN})
-    # frank: an attack tool's user agent and refusals in two services: two kinds of signal.
+    # frank: an attack tool's user agent and refusals in three services: two kinds of signal.
     add("frank", KEYS["frank"], "ListUsers", "iam", HOME, userAgent="Boto3/1.34 Python/3.11 Linux/6.5.0-kali3-amd64")
     add("frank", KEYS["frank"], "ListSecrets", "secretsmanager", HOME, **_denied("AccessDeniedException"))
     add("frank", KEYS["frank"], "ListFunctions20150331", "lambda", HOME, **_denied("AccessDeniedException"))
+    add("frank", KEYS["frank"], "DescribeInstances", "ec2", HOME, **_denied("Client.UnauthorizedOperation"))
     return made
 
 
@@ -127,7 +131,7 @@ def test_each_key_carries_the_signals_its_records_were_made_with(store: Backend,
     [grant] = signals[KEYS["dave"]]
     own = next(r["eventID"] for r in RECORDS if (r["requestParameters"] or {}).get("userName") == "dave")
     assert grant.detail.endswith(f"(eventID {own})")
-    assert "2 calls refused for lack of permission in 2 actions of 2 services" in signals[KEYS["bob"]][0].detail
+    assert "3 calls refused for lack of permission in 3 actions of 3 services" in signals[KEYS["bob"]][0].detail
     assert "kali" in signals[KEYS["frank"]][0].detail
 
 
