@@ -111,16 +111,16 @@ def _print_blast_radius(console: Console, report: BlastRadius, root: Path) -> No
 
 
 def _answers(backend: FalkorDBBackend, key: str) -> dict[str, Any]:
-    identity = run_query(backend, "key-identity", {"key": key})
+    identity = run_query(backend, "key-identity", {"key": key, "incident": None})
     user = identity[0]["userName"] if identity else None
-    created = run_query(backend, "keys-created-by", {"user": user}) if user else []
+    created = run_query(backend, "keys-created-by", {"user": user, "incident": None}) if user else []
     return {
         "key": key,
-        "first": run_query(backend, "key-first-use", {"key": key}),
+        "first": run_query(backend, "key-first-use", {"key": key, "incident": None}),
         "identity": identity,
-        "activity": run_query(backend, "key-activity", {"key": key}),
-        "created": [dict(row, activity=run_query(backend, "key-activity", {"key": row["accessKeyId"]})) for row in created],
-        "deleted": run_query(backend, "user-deleted", {"user": user}) if user else [],
+        "activity": run_query(backend, "key-activity", {"key": key, "incident": None}),
+        "created": [dict(row, activity=run_query(backend, "key-activity", {"key": row["accessKeyId"], "incident": None})) for row in created],
+        "deleted": run_query(backend, "user-deleted", {"user": user, "incident": None}) if user else [],
     }
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from keytrail.cli import exits
 from keytrail.cli.output import print_json, print_rows
-from keytrail.cli.settings import open_store, settings_of
+from keytrail.cli.settings import open_store, require_incident, settings_of
 from keytrail.graph.queries import QueryParameterError, UnknownQueryError, analysis_queries, get_query
 from keytrail.graph.runner import run_query
 from keytrail.report.literal import literal_console
@@ -53,9 +53,13 @@ def query(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A query name from `keytrail queries`.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (string) or name:=JSON; repeatable.")] = None,
+    incident: Annotated[
+        str | None, typer.Option("--incident", "-i", help="Only events loaded under this incident (for a query with an $incident parameter).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of row objects.")] = False,
 ) -> None:
-    """Run a named query and print its rows."""
+    """Run a named query and print its rows. A query's $incident is --incident (the whole store without it).
+    Exits 1 if the incident does not exist."""
     try:
         named = get_query(name)
     except UnknownQueryError:
@@ -67,12 +71,19 @@ def query(
         typer.secho(f"error: {name} is {what}", err=True, fg=typer.colors.RED)
         raise typer.Exit(exits.USAGE)
     params = parse_params(param or [])
+    if any(p.name == "incident" for p in named.params):
+        if "incident" in params and incident is not None:
+            raise typer.BadParameter("give the incident once: --incident, or -p incident=...", param_hint="--incident")
+        params.setdefault("incident", incident)
+    elif incident is not None:
+        raise typer.BadParameter(f"query {name} reads the whole store: it takes no incident", param_hint="--incident")
     try:
         named.check_params(params)
     except QueryParameterError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(exits.USAGE) from None
     with open_store(settings_of(ctx)) as backend:
+        require_incident(backend, params.get("incident"))
         rows = run_query(backend, name, params)
     if as_json:
         print_json(rows)

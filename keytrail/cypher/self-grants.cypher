@@ -5,7 +5,10 @@
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 // Returns: credential, principal, sessionOf, target, eventID, eventTime
 :param {incident: null};
-MATCH (e:Event)-[o:OPENED]->(target:Principal)
+// From the principals, with no label on e (only an Event opens a door), and WITH before the filter: otherwise FalkorDB
+// starts from every Event (0.4 s at a million events, for no row).
+MATCH (target:Principal)<-[o:OPENED]-(e)
+WITH e, o, target
 WHERE o.door = 'admin-policy' AND ($incident IS NULL OR $incident IN e.incidents)
 OPTIONAL MATCH (k:AccessKey)-[:SIGNED]->(e)
 OPTIONAL MATCH (p:Principal)-[:MADE]->(e)

@@ -32,7 +32,7 @@ def settle_key_statuses(backend: Backend, writer: GraphWriter, page: int = PAGE)
         def unit(run: Run, after: str = after) -> tuple[list[str], int]:
             keys = [row["accessKeyId"] for row in _named(run, "access-keys-page", {"after": after, "limit": page})]
             rows = []
-            for facts in _named(run, "key-status-facts", {"keys": keys}) if keys else []:
+            for facts in _named(run, "key-status-facts", {"keys": keys, "incident": None}) if keys else []:
                 status = decided_status(facts["kind"], facts["ownerType"], facts["changes"], facts["ownerDeletions"], facts["roleDeletions"])
                 rows.append({"accessKeyId": facts["credential"], "status": status.status, "statusAt": status.at, "statusEventID": status.event_id})
             writer.write_rows_in(run, {"set_key_status": rows}, order=("set_key_status",))

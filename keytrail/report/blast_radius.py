@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keytrail.graph.backends import Backend
-from keytrail.graph.runner import run_query
-from keytrail.model.status import KeyStatus, status_at
+from keytrail.graph.runner import run_query, store_incidents
+from keytrail.model.status import KeyStatus, decided_status, status_at
 from keytrail.report.attack import load_mapping
 from keytrail.report.containment import containment_actions
 from keytrail.report.doors import Door, door_actions, door_status
@@ -480,9 +480,13 @@ def build_blast_radius(
     Returns:
         The report. ``found`` is False (and most sections empty) when the store has no such key.
     """
-    # An empty embedded store answers no row at all, even to count().
-    store_events = sum(int(row["events"]) for row in run_query(backend, "store-events"))
-    identity_rows = run_query(backend, "key-identity", {"key": key})
+    # The events the answer draws on: the store's, or the incident's (the share that makes a user agent rare).
+    if incident is None:
+        # An empty embedded store answers no row at all, even to count().
+        store_events = sum(int(row["events"]) for row in run_query(backend, "store-events"))
+    else:
+        store_events = next((int(row["events"]) for row in store_incidents(backend) if row["incident"] == incident), 0)
+    identity_rows = run_query(backend, "key-identity", {"key": key, "incident": incident})
     root_details = run_query(backend, "credential-details", {"credentials": [{"id": key, "since": ""}], "incident": incident})
     root_since = (root_details[0]["bornAt"] if root_details else None) or ""
 
@@ -490,6 +494,11 @@ def build_blast_radius(
     found, login_rows, doors = walk(backend, key, root_since, incident)
     scope = _Scope(backend, key, incident, found)
     details = {row["credential"]: row for row in run_query(backend, "credential-details", {"credentials": scope.access, "incident": incident})}
+    if incident is not None:
+        # A load stores each key's status as the whole store decides it; within an incident, only its events decide.
+        for facts in run_query(backend, "key-status-facts", {"keys": sorted(details), "incident": incident}):
+            decided = decided_status(facts["kind"], facts["ownerType"], facts["changes"], facts["ownerDeletions"], facts["roleDeletions"])
+            details[facts["credential"]] |= {"status": decided.status, "statusAt": decided.at, "statusEventID": decided.event_id}
     events = run_query(backend, "credential-events", {"credentials": scope.access, "incident": incident})
     end = evidence_end(backend, max((row["eventTime"] for row in events), default=None), incident)
 

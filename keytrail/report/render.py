@@ -84,7 +84,8 @@ def blast_radius_header(report: BlastRadius) -> list[str]:
         )
     for anchor in report.detection:
         lines.append(f"Detected: AWS quarantined {anchor.principal} with {anchor.policy} at {anchor.time} (eventID {anchor.eventID})")
-    lines.append(f"End of the evidence: {evidence.last_event or 'unknown'} ({evidence.store_events:,} events in the store)")
+    where = f"incident {report.incident}" if report.incident else "the store"
+    lines.append(f"End of the evidence: {evidence.last_event or 'unknown'} ({evidence.store_events:,} events in {where})")
     owners = {c.id: c.owner for c in report.credentials if c.owner}
     alive = [f"{k} ({last_part(owners[k])})" if k in owners else k for k in report.still_active] + [f"door {d}" for d in report.open_doors]
     lines.append(f"Still alive at the end of the evidence: {', '.join(alive) if alive else 'nothing'}")

@@ -59,9 +59,9 @@ def loaded(neo4j_backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> 
     return neo4j_backend
 
 
-def drawn(backend: Backend, name: str, key: str) -> tuple[set[str], list[set[str]]]:
+def drawn(backend: Backend, name: str, key: str, incident: str | None = None) -> tuple[set[str], list[set[str]]]:
     """The keys a Browser query draws, and the labels of every node it draws."""
-    rows = backend.read(get_query(name).body, {"key": key})
+    rows = backend.read(get_query(name).body, {"key": key, "incident": incident})
     nodes = [node for row in rows for path in row.values() if path is not None for node in path.nodes]
     return {dict(n)["accessKeyId"] for n in nodes if "AccessKey" in n.labels}, [set(n.labels) for n in nodes]
 
@@ -71,6 +71,9 @@ def test_the_lineage_shows_every_derived_key_and_no_event_but_a_door(loaded: Bac
     keys, labels = drawn(loaded, "lineage", workshop.leaked_key.access_key_id)
     assert keys == {workshop.leaked_key.access_key_id, workshop.dormant_key.access_key_id, workshop.active_key.access_key_id}
     assert not any("Event" in found for found in labels), "no event without a door"
+    assert drawn(loaded, "lineage", workshop.leaked_key.access_key_id, "workshop")[0] == keys
+    # In an incident whose events show none of its steps, the key is drawn alone.
+    assert drawn(loaded, "lineage", workshop.leaked_key.access_key_id, "backdoor")[0] == {workshop.leaked_key.access_key_id}
     backdoor = backdoor_role_incident().facts
     keys, labels = drawn(loaded, "lineage", backdoor.leaked_key.access_key_id)
     # Through the door (the role it created): the keys that came in, none minted by a call of the leaked key.
@@ -82,9 +85,10 @@ def test_the_lineage_shows_every_derived_key_and_no_event_but_a_door(loaded: Bac
 def test_key_events_are_drawn_on_demand_with_their_targets(loaded: Backend) -> None:
     workshop = workshop_incident()
     key = workshop.facts.leaked_key.access_key_id
-    rows = loaded.read(get_query("key-events").body, {"key": key})
+    rows = loaded.read(get_query("key-events").body, {"key": key, "incident": None})
     signed = {dict(node)["eventID"] for row in rows for node in row["signed"].nodes if "Event" in node.labels}
     assert signed == {r["eventID"] for r in workshop.records if r["userIdentity"].get("accessKeyId") == key}
+    assert loaded.read(get_query("key-events").body, {"key": key, "incident": "backdoor"}) == []
 
 
 def test_a_link_opens_the_editor_with_the_query_and_the_reports_values(loaded: Backend) -> None:

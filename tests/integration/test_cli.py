@@ -173,7 +173,7 @@ def test_queries_and_query_json(cli: tuple[list[str], dict[str, str]], tmp_path:
     listed = json.loads(run(cli, "queries", "--json").stdout)
     names = {q["name"]: q for q in listed}
     assert {"key-first-use", "key-identity", "key-activity", "keys-created-by", "user-deleted"} <= set(names)
-    assert names["key-first-use"]["parameters"].keys() == {"key"}
+    assert names["key-first-use"]["parameters"].keys() == {"key", "incident"}
     first = run(cli, "query", "key-first-use", "--param", f"key={KEY}", "--json")
     assert first.exit_code == 0, first.output
     [row] = json.loads(first.stdout)
@@ -185,6 +185,12 @@ def test_queries_and_query_json(cli: tuple[list[str], dict[str, str]], tmp_path:
     assert "ListUsers" in table.stdout
     missing = run(cli, "query", "key-first-use")
     assert missing.exit_code == 2 and "missing $key" in missing.output
+    # --incident scopes a query that takes one; an unknown incident is named with the known ones.
+    assert json.loads(run(cli, "query", "key-first-use", "-p", f"key={KEY}", "-i", "case-2", "--json").stdout) == [row]
+    elsewhere = run(cli, "query", "key-first-use", "-p", f"key={KEY}", "-i", "no-such-case")
+    assert elsewhere.exit_code == 1 and "no incident 'no-such-case'" in elsewhere.stderr and "case-2" in elsewhere.stderr
+    whole = run(cli, "query", "incidents", "-i", "case-2")
+    assert whole.exit_code == 2 and "takes no incident" in whole.output
     unknown = run(cli, "query", "nope")
     assert unknown.exit_code == 2 and "no query named" in unknown.output
 

@@ -137,9 +137,9 @@ def outcome(backend: Backend, facts: WorkshopFacts) -> dict[str, Any]:
         "labels": {k: v for k, v in stats["labels"].items() if k not in BOOKKEEPING_LABELS},
         "types": {k: v for k, v in stats["relationship_types"].items() if k not in BOOKKEEPING_TYPES},
         "incidents": [(i["incident"], i["events"], i["firstEvent"], i["lastEvent"]) for i in stats["incidents"]],
-        "first_use": [run_query(backend, "key-first-use", {"key": k}) for k in keys],
-        "activity": [run_query(backend, "key-activity", {"key": k}) for k in keys],
-        "created": run_query(backend, "keys-created-by", {"user": facts.leaked_key.user_name}),
+        "first_use": [run_query(backend, "key-first-use", {"key": k, "incident": None}) for k in keys],
+        "activity": [run_query(backend, "key-activity", {"key": k, "incident": None}) for k in keys],
+        "created": run_query(backend, "keys-created-by", {"user": facts.leaked_key.user_name, "incident": None}),
     }
 
 

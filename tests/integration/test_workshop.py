@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from keytrail.graph.backends import Backend
+from keytrail.graph.queries import get_query
 from keytrail.graph.runner import run_query, store_stats
 from keytrail.ingest import Ingest, LoadSummary
 from keytrail.loaders.files import FileSource
@@ -30,7 +31,11 @@ def loaded(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return {"backend": backend, "summary": summary, "files": written, "root": root}
 
 
-def q(loaded: dict[str, Any], name: str, **params: str) -> list[dict[str, Any]]:
+def q(loaded: dict[str, Any], name: str, **params: str | None) -> list[dict[str, Any]]:
+    """A named query over the whole store, unless ``incident`` is given."""
+    query = get_query(name)
+    if any(p.name == "incident" for p in query.params):
+        params.setdefault("incident", None)
     return run_query(loaded["backend"], name, params)
 
 

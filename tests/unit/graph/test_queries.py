@@ -123,10 +123,12 @@ def test_effect_queries_handle_every_verb_the_transform_can_send() -> None:
 
 def test_parameters_are_checked_against_the_header() -> None:
     query = get_query("key-first-use")
-    query.check_params({"key": "AKIA"})
-    with pytest.raises(QueryParameterError, match=r"missing \$key"):
+    query.check_params({"key": "AKIA", "incident": None})
+    with pytest.raises(QueryParameterError, match=r"missing \$incident, key"):
         query.check_params({})
+    with pytest.raises(QueryParameterError, match=r"missing \$incident"):
+        query.check_params({"key": "AKIA"})
     with pytest.raises(QueryParameterError, match=r"unexpected \$user"):
-        query.check_params({"key": "x", "user": "y"})
+        query.check_params({"key": "x", "incident": None, "user": "y"})
     with pytest.raises(ValueError, match="declares"):
         parse_query("x", "analysis", "// Purpose: p\n// Parameters:\n//   $a: string\n// Returns: n\nRETURN $b AS n")
