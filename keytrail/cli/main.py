@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from keytrail import __version__
-from keytrail.cli import blast_radius, browser, demo, event, exits, findings, load, queries, reset, stats, store
+from keytrail.cli import blast_radius, browser, demo, event, exits, findings, incidents, load, queries, reset, stats, store
 from keytrail.cli.settings import make_settings
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ app.command("event")(event.event)
 app.command("demo")(demo.demo)
 app.command("browser")(browser.browser)
 app.add_typer(store.app, name="store")
+app.add_typer(incidents.app, name="incidents")
 
 
 def run() -> None:

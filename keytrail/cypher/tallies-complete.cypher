@@ -6,7 +6,7 @@
 // Parameters:
 //   $keyVersion: int — the fields this keytrail counts tallies by (graph/transform.TALLY_KEY_VERSION)
 // Returns: events, tallied, outdated
-:param {keyVersion: 2};
+:param {keyVersion: 3};
 MATCH (e:Event)
 WITH count(e) AS events
 OPTIONAL MATCH (t:Tally)

@@ -193,6 +193,8 @@ def _event_rows(record: dict[str, Any], *, origin: str, index: int, incident: st
         "madeByAws": aws,
         "sourceIPAddress": props.get("sourceIPAddress"),
         "errorCode": props.get("errorCode"),
+        "account": props.get("recipientAccountId"),
+        "region": props.get("awsRegion"),
     }
     rows["merge_tallies"].append(tally_row(incident, call, event_time))
 
@@ -295,16 +297,17 @@ def aggregate_key_usage(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
-#: Which call fields a Tally is counted by: 1 had no source address and error code, which the findings' signals need.
-#: A store holding tallies of another version is read event by event (``tallies-complete``), never short.
-TALLY_KEY_VERSION = 2
+#: Which call fields a Tally is counted by: 1 had no source address, error code, account and region, which the findings'
+#: signals and ``keytrail incidents`` need; 2 had no account and region. A store holding tallies of another version is
+#: read event by event (``tallies-complete``), never short.
+TALLY_KEY_VERSION = 3
 
 
 def tally_row(incident: str, call: dict[str, Any], event_time: str) -> dict[str, Any]:
     """One new event's row for ``merge_tallies``: its call counted once under ``incident``, where it is first stored.
 
     A ``Tally`` counts the calls with the same fields (``call``: credential, principal, action, succeeded, userAgent,
-    madeByAws, sourceIPAddress, errorCode) under one incident, so that ``findings`` and ``stats`` count without
+    madeByAws, sourceIPAddress, errorCode, account, region) under one incident, so that ``findings`` and ``stats`` count without
     reading every event; ``keyVersion`` says which fields those are (:data:`TALLY_KEY_VERSION`). ``count``
     is every event of the incident, ``firstCount`` those first stored under it: the whole store's count is the sum of
     ``firstCount``, each event once. An event already stored and tagged with another incident counts in that

@@ -191,6 +191,10 @@ def test_queries_and_query_json(cli: tuple[list[str], dict[str, str]], tmp_path:
     assert elsewhere.exit_code == 1 and "no incident 'no-such-case'" in elsewhere.stderr and "case-2" in elsewhere.stderr
     whole = run(cli, "query", "incidents", "-i", "case-2")
     assert whole.exit_code == 2 and "takes no incident" in whole.output
+    listed_incidents = {row["incident"]: row for row in json.loads(run(cli, "incidents", "--json").stdout)}
+    events = {row["incident"]: row["events"] for row in json.loads(run(cli, "query", "incidents", "--json").stdout)}
+    assert listed_incidents["case-2"]["events"] == events["case-2"] > 0 and listed_incidents["case-2"]["accounts"] == ["111122223333"]
+    assert "case-2" in run(cli, "incidents").stdout
     unknown = run(cli, "query", "nope")
     assert unknown.exit_code == 2 and "no query named" in unknown.output
 

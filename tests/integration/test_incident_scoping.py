@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 
 from keytrail.graph.backends import Backend
-from keytrail.graph.runner import reset_store, run_query, store_incidents
+from keytrail.graph.runner import reset_store, run_query, store_incidents, tallies_complete
 from keytrail.ingest import Ingest
 from keytrail.loaders.files import FileSource
 from keytrail.loaders.records import SourceRecord
+from keytrail.model.identity import valid_key
 from keytrail.report.blast_radius import build_blast_radius
 from keytrail.report.findings import build_findings_report
+from keytrail.report.incidents import build_incidents
 from keytrail.report.model import to_json
 from keytrail.sample import workshop_incident
 
@@ -130,3 +132,31 @@ def test_the_whole_store_answers_for_every_incident(compared: tuple[dict[str, An
     }
     assert sorted(r["eventID"] for r in both) == sorted(ids)
     assert len(ids) == len({r["eventID"] for r in WORKSHOP.records if r["userIdentity"].get("accessKeyId") == LEAKED}) + 3
+
+
+def _records(incident: str, corpus: Path) -> list[dict[str, Any]]:
+    if incident in SAMPLES:
+        return list(SAMPLES[incident])
+    return [item.record for item in FileSource([corpus / CORPUS[incident]]) if isinstance(item, SourceRecord)]
+
+
+def test_incidents_lists_what_each_incident_holds(compared: tuple[dict[str, Any], dict[str, Any]], backend: Backend, corpus: Path) -> None:
+    """`keytrail incidents`: each incident's events, span, accounts, regions and keys, as its records have them."""
+    summaries = {s.name: s for s in build_incidents(backend)}
+    assert sorted(summaries) == sorted(INCIDENTS)
+    for incident in INCIDENTS:
+        records = _records(incident, corpus)
+        unique = {r["eventID"]: r for r in records}.values()
+        summary = summaries[incident]
+        assert summary.events == len(unique), incident
+        assert (summary.first_event, summary.last_event) == (min(r["eventTime"] for r in unique), max(r["eventTime"] for r in unique))
+        assert summary.accounts == sorted({r["recipientAccountId"] for r in unique if r.get("recipientAccountId")}), incident
+        assert summary.regions == sorted({r["awsRegion"] for r in unique if r.get("awsRegion")}), incident
+        keys = {valid_key((r.get("userIdentity") or {}).get("accessKeyId")) for r in unique} - {None}
+        assert summary.access_keys == len(keys), incident
+        assert summary.principals > 0 and summary.loads == 1
+    # Counted from the tallies, and over every Event: the same.
+    tallied = run_query(backend, "incidents-scope-tallied")
+    assert tallies_complete(backend) and [dict(r, accounts=sorted(r["accounts"]), regions=sorted(r["regions"])) for r in tallied] == [
+        dict(r, accounts=sorted(r["accounts"]), regions=sorted(r["regions"])) for r in run_query(backend, "incidents-scope")
+    ]
