@@ -4,6 +4,17 @@
 // Parameters: none
 // Returns: incident, accounts, regions, accessKeys, principals
 MATCH (t:Tally)
-RETURN t.incident AS incident, collect(DISTINCT t.account) AS accounts, collect(DISTINCT t.region) AS regions,
-       count(DISTINCT t.credential) AS accessKeys, count(DISTINCT t.principal) AS principals
+WITH DISTINCT t.incident AS incident, t.account AS account, t.region AS region, t.credential AS key, t.principal AS principal
+WITH incident, collect({account: account, region: region, key: key, principal: principal}) AS seen
+// Each list ordered before collect(), so that both stores list them alike.
+UNWIND seen AS s
+WITH incident, seen, s.account AS account
+ORDER BY incident, account
+WITH incident, seen, collect(DISTINCT account) AS accounts
+UNWIND seen AS s
+WITH incident, seen, accounts, s.region AS region
+ORDER BY incident, region
+WITH incident, seen, accounts, collect(DISTINCT region) AS regions
+UNWIND seen AS s
+RETURN incident, accounts, regions, count(DISTINCT s.key) AS accessKeys, count(DISTINCT s.principal) AS principals
 ORDER BY incident
