@@ -12,8 +12,12 @@
 :param {incident: null, denied: ['AccessDenied', 'Client.UnauthorizedOperation'], tools: ['kali', 'pacu']};
 MATCH (t:Tally)
 WHERE NOT t.madeByAws AND ($incident IS NULL OR t.incident = $incident)
-WITH t, CASE WHEN t.errorCode IN $denied THEN t.action ELSE null END AS deniedAction,
-     CASE WHEN any(tool IN $tools WHERE toLower(coalesce(t.userAgent, '')) CONTAINS tool) THEN t.userAgent ELSE null END AS agent,
+// The attack-tool test once per user agent, not once per tally: agents are long and few (0.48 s to 0.03 s on FalkorDB
+// for the 27,000 tallies of a million events).
+WITH t.userAgent AS agent, collect(t) AS tallies
+WITH tallies, CASE WHEN any(tool IN $tools WHERE toLower(coalesce(agent, '')) CONTAINS tool) THEN agent ELSE null END AS agent
+UNWIND tallies AS t
+WITH t, agent, CASE WHEN t.errorCode IN $denied THEN t.action ELSE null END AS deniedAction,
      CASE WHEN $incident IS NULL THEN t.firstCount ELSE t.count END AS counted
 RETURN t.credential AS credential, t.principal AS principal, t.sourceIPAddress AS sourceIPAddress, deniedAction,
        agent AS userAgent, sum(counted) AS calls, min(t.firstEvent) AS firstEvent
