@@ -1,5 +1,7 @@
 """A key's status is decided from the whole store by every load and stored on the key; the report prints it.
 
+Within an incident, only the incident's events decide (the answer the incident gives alone in a store).
+
 On both stores. Expected statuses come from the workshop records themselves.
 """
 
@@ -51,15 +53,24 @@ def test_endings_loaded_before_the_keys_still_decide(backend: Backend, tmp_path_
 def test_the_report_prints_the_stored_status(backend: Backend) -> None:
     stored = _stored(backend)
     statuses = set()
-    for incident in (None, "workshop"):
-        report = build_blast_radius(backend, LEAKED, incident).to_json()
-        for credential in report["credentials"]:
-            if credential["kind"] == "console-password":
-                continue
-            row = stored[credential["id"]]
-            statuses.add(credential["status"])
-            if credential["status"] == "expired":
-                assert row["status"] == "active" and row["expiration"] == credential["status_at"]
-            else:
-                assert (row["status"], row["event"]) == (credential["status"], credential["status_event"])
+    report = build_blast_radius(backend, LEAKED, None).to_json()
+    for credential in report["credentials"]:
+        if credential["kind"] == "console-password":
+            continue
+        row = stored[credential["id"]]
+        statuses.add(credential["status"])
+        if credential["status"] == "expired":
+            assert row["status"] == "active" and row["expiration"] == credential["status_at"]
+        else:
+            assert (row["status"], row["event"]) == (credential["status"], credential["status_event"])
     assert {"deleted", "active"} <= statuses
+
+
+def test_within_an_incident_only_its_events_decide_a_status(backend: Backend) -> None:
+    """Every ending was loaded under "endings": within "workshop", as in a store holding it alone, no key has ended."""
+    stored = _stored(backend)
+    report = build_blast_radius(backend, LEAKED, "workshop").to_json()
+    keys = [c for c in report["credentials"] if c["kind"] != "console-password"]
+    assert any(stored[c["id"]]["status"] == "deleted" for c in keys), "the whole store has deleted keys of this radius"
+    for credential in keys:
+        assert credential["status"] in ("active", "expired") and credential["status_event"] is None, credential
