@@ -26,11 +26,15 @@ WITH c, k, events, firstUse, lastUse, o, ownerParent, x, s
 ORDER BY x.eventTime, x.eventID
 WITH c, k, events, firstUse, lastUse, o, ownerParent,
      collect(CASE WHEN x IS NULL THEN null ELSE {verb: type(s), time: x.eventTime, eventID: x.eventID, eventName: x.eventName} END) AS changes
+// How the key was born (and when a session expires) is the call that minted it: within an incident, only if the
+// incident holds that call, as it would alone.
+OPTIONAL MATCH (born:Event {eventID: k.bornEventID})
+WITH c, k, events, firstUse, lastUse, o, ownerParent, changes, $incident IS NULL OR $incident IN coalesce(born.incidents, []) AS bornHere
 OPTIONAL MATCH (d:Event)-[:DELETED]->(o)
 WHERE $incident IS NULL OR $incident IN d.incidents
 RETURN k.accessKeyId AS credential, k.kind AS kind, k.status AS status, k.statusAt AS statusAt, k.statusEventID AS statusEventID,
-       k.expiration AS expiration, k.bornBy AS bornBy, k.bornAt AS bornAt,
-       k.bornEventID AS bornEventID, o.id AS owner, o.name AS ownerName, o.type AS ownerType, coalesce(o.arn, o.id) AS ownerArn,
+       CASE WHEN bornHere THEN k.expiration END AS expiration, CASE WHEN bornHere THEN k.bornBy END AS bornBy,
+       CASE WHEN bornHere THEN k.bornAt END AS bornAt, CASE WHEN bornHere THEN k.bornEventID END AS bornEventID, o.id AS owner, o.name AS ownerName, o.type AS ownerType, coalesce(o.arn, o.id) AS ownerArn,
        o.accountId AS account, ownerParent, events, firstUse, lastUse, changes,
        collect(CASE WHEN d IS NULL THEN null ELSE {time: d.eventTime, eventID: d.eventID} END) AS ownerDeletions
 ORDER BY credential

@@ -9,7 +9,7 @@
 //   $actions: list<string> — 'service:EventName' keys of the ATT&CK mapping (as Event.action) to count
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 //   $routine: list<string> — actions that are findings only with a reason (report/findings.ROUTINE_ACTIONS)
-//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/findings.ATTACK_TOOL_AGENTS)
+//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/signals.ATTACK_TOOL_AGENTS)
 // Returns: credential, principal, action, succeeded, findings, firstEvent, lastEvent
 :param {actions: ['iam:CreateAccessKey', 'iam:CreateUser'], incident: null, routine: ['sts:GetCallerIdentity'], tools: ['kali', 'pacu', 'trufflehog']};
 MATCH (e:Event)

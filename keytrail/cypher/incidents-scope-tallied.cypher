@@ -4,17 +4,19 @@
 // Parameters: none
 // Returns: incident, accounts, regions, accessKeys, principals
 MATCH (t:Tally)
-WITH DISTINCT t.incident AS incident, t.account AS account, t.region AS region, t.credential AS key, t.principal AS principal
-WITH incident, collect({account: account, region: region, key: key, principal: principal}) AS seen
-// Each list ordered before collect(), so that both stores list them alike.
-UNWIND seen AS s
-WITH incident, seen, s.account AS account
+WITH DISTINCT t.incident AS incident, t.account AS account
 ORDER BY incident, account
-WITH incident, seen, collect(DISTINCT account) AS accounts
-UNWIND seen AS s
-WITH incident, seen, accounts, s.region AS region
+WITH incident, collect(account) AS accounts
+// Each list in its own pass, ordered before collect(), so that both stores list it alike; the lists of the
+// passes before are carried as one map per incident.
+WITH collect({incident: incident, accounts: accounts}) AS byAccount
+MATCH (t:Tally)
+WITH DISTINCT byAccount, t.incident AS incident, t.region AS region
 ORDER BY incident, region
-WITH incident, seen, accounts, collect(DISTINCT region) AS regions
-UNWIND seen AS s
-RETURN incident, accounts, regions, count(DISTINCT s.key) AS accessKeys, count(DISTINCT s.principal) AS principals
+WITH byAccount, incident, collect(region) AS regions
+WITH byAccount, collect({incident: incident, regions: regions}) AS byRegion
+MATCH (t:Tally)
+WITH byAccount, byRegion, t.incident AS incident, count(DISTINCT t.credential) AS accessKeys, count(DISTINCT t.principal) AS principals
+RETURN incident, [x IN byAccount WHERE x.incident = incident][0].accounts AS accounts,
+       [x IN byRegion WHERE x.incident = incident][0].regions AS regions, accessKeys, principals
 ORDER BY incident

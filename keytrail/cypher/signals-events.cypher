@@ -6,7 +6,7 @@
 // Parameters:
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 //   $denied: list<string> — error codes that mean the caller lacked permission (report/signals.DENIED_ERROR_CODES)
-//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/findings.ATTACK_TOOL_AGENTS)
+//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/signals.ATTACK_TOOL_AGENTS)
 // Returns: credential, principal, sourceIPAddress, deniedAction, userAgent, calls, firstEvent
 :param {incident: null, denied: ['AccessDenied', 'Client.UnauthorizedOperation'], tools: ['kali', 'pacu']};
 MATCH (e:Event)

@@ -5,7 +5,7 @@
 // Parameters:
 //   $incident: string|null — only events loaded under this incident (null: every incident)
 //   $denied: list<string> — error codes that mean the caller lacked permission (report/signals.DENIED_ERROR_CODES)
-//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/findings.ATTACK_TOOL_AGENTS)
+//   $tools: list<string> — lower-case fragments of attack tools' user agents (report/signals.ATTACK_TOOL_AGENTS)
 // Returns: credential, principal, sourceIPAddress, deniedAction, userAgent, calls, firstEvent
 // deniedAction is the action of refused calls (null otherwise); userAgent only an attack tool's (null otherwise):
 // the rows stay few, one per credential, principal and address for most calls.

@@ -11,4 +11,4 @@ MATCH (e:Event)
 WITH count(e) AS events
 OPTIONAL MATCH (t:Tally)
 RETURN events, coalesce(sum(t.firstCount), 0) AS tallied,
-       sum(CASE WHEN t IS NULL OR coalesce(t.keyVersion, 1) = $keyVersion THEN 0 ELSE 1 END) AS outdated
+       count(CASE WHEN t IS NOT NULL AND coalesce(t.keyVersion, 1) <> $keyVersion THEN 1 END) AS outdated

@@ -92,7 +92,9 @@ def signals_of(rows: Iterable[dict[str, Any]], grants: Iterable[dict[str, Any]])
     for row in rows:
         key = group_key(row["credential"], row["principal"])
         principal, address, first = row["principal"], row["sourceIPAddress"], str(row["firstEvent"])
-        owner.setdefault(key, principal)
+        # The group's principal: the first known one (a row may have none, in either store's order).
+        if owner.get(key) is None:
+            owner[key] = principal
         if row["userAgent"] and (tool := attack_tool(row["userAgent"])):
             tools[key].add(tool)
         if row["deniedAction"]:
@@ -137,7 +139,10 @@ def _self_grants(grants: Iterable[dict[str, Any]]) -> dict[str, str]:
     events: dict[str, list[str]] = defaultdict(list)
     for row in grants:
         if row["principal"] is not None and row["target"] in (row["principal"], row["sessionOf"]):
-            events[group_key(row["credential"], row["principal"])].append(str(row["eventID"]))
+            ids = events[group_key(row["credential"], row["principal"])]
+            # A session of two roles or users would give its event twice.
+            if str(row["eventID"]) not in ids:
+                ids.append(str(row["eventID"]))
     return {
         key: f"put an administrator policy on {'itself' if len(ids) == 1 else 'itself ' + str(len(ids)) + ' times'} (eventID {', '.join(ids)})"
         for key, ids in events.items()

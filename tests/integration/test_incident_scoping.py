@@ -50,7 +50,12 @@ def _follow_up() -> list[dict[str, Any]]:
         copy["eventTime"] = f"2026-01-09T0{n}:00:00Z"
         copy["sourceIPAddress"] = "198.51.100.77"
         later.append(copy)
-    return again + later
+    # The dormant key, used at last: born in the workshop incident, used only in this one.
+    used = json.loads(json.dumps(calls[0]))
+    user = f"arn:aws:iam::{WORKSHOP.facts.account_id}:user/{WORKSHOP.facts.dormant_key.user_name}"
+    used["userIdentity"] |= {"accessKeyId": dormant, "userName": WORKSHOP.facts.dormant_key.user_name, "arn": user, "principalId": "AIDAFOLLOWUPDORMANT01"}
+    used |= {"eventID": "5c0e0000-0000-4000-8000-000000000099", "eventTime": "2026-01-09T05:00:00Z", "sourceIPAddress": "198.51.100.77"}
+    return again + later + [used]
 
 
 FOLLOW_UP = _follow_up()
@@ -63,7 +68,7 @@ NAMED = {
     "invictus": ["AKIATFQR7NSC8Q4X20BJ"],
     "stratus": ["AKIAMUV7B57OZM0RV05D"],
     "workshop": [LEAKED],
-    "workshop-follow-up": [LEAKED],
+    "workshop-follow-up": [LEAKED, WORKSHOP.facts.dormant_key.access_key_id],
 }
 #: The workshop queries, by the parameter each takes besides the incident.
 BY_KEY = ("key-first-use", "key-identity", "key-activity")
